@@ -1,0 +1,312 @@
+"""GraphQL-over-HTTP layer of the emulator: the same wire format, auth and limits as Cato.
+
+Thin on purpose: it authenticates, applies limits and faults, and runs the document against
+the domain resolvers inside one store transaction. Operator controls live under ``/_emulator``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    build_schema,
+    execute,
+    get_named_type,
+    parse,
+    validate,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import domains  # noqa: F401  (registers resolvers)
+from .context import PERMISSION_DENIED, RequestContext
+from .fixtures import seed
+from .limits import Fault, FaultPlan, RateLimitConfig, RateLimiter
+from .registry import MUTATION, QUERY, Root, field_resolver
+from .store import Identity, Store
+
+GRAPHQL_PATH = "/api/v1/graphql2"
+
+
+@lru_cache(maxsize=1)
+def emulator_schema() -> GraphQLSchema:
+    text = resources.files("catoiac.emulator").joinpath("schema/emulator.graphqls").read_text()
+    return build_schema(text)
+
+
+def _error(message: str, status: int = 200, **extensions: Any) -> JSONResponse:
+    err: dict[str, Any] = {"message": message}
+    if extensions:
+        err["extensions"] = extensions
+    return JSONResponse({"errors": [err], "data": None}, status_code=status)
+
+
+class DocumentError(Exception):
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        self.errors = errors
+
+
+class Emulator:
+    """State (store), limits and faults of one emulator instance, plus its ASGI app."""
+
+    def __init__(self, db: str = ":memory:", *, rate_limits: RateLimitConfig | None = None) -> None:
+        self.store = Store(db)
+        self.limiter = RateLimiter(rate_limits)
+        self.faults = FaultPlan()
+        self.schema = emulator_schema()
+        self.calls: dict[str, int] = {}
+        self.app = Starlette(
+            routes=[
+                Route(GRAPHQL_PATH, self._graphql, methods=["POST"]),
+                Route("/_emulator/health", self._health, methods=["GET"]),
+                Route("/_emulator/seed", self._seed, methods=["POST"]),
+                Route("/_emulator/reset", self._reset, methods=["POST"]),
+                Route("/_emulator/ui/{account_id}", self._ui, methods=["POST"]),
+                Route("/_emulator/faults", self._faults, methods=["GET", "POST", "DELETE"]),
+                Route("/_emulator/ratelimits", self._ratelimits, methods=["GET", "POST"]),
+                Route("/_emulator/stats", self._stats, methods=["GET", "DELETE"]),
+                Route("/_emulator/clock", self._clock, methods=["POST"]),
+            ]
+        )
+
+    # -- documents ----------------------------------------------------------------------------
+    @lru_cache(maxsize=512)  # noqa: B019  (one Emulator per process in practice)
+    def _parse(self, source: str) -> DocumentNode:
+        try:
+            doc = parse(source)
+        except GraphQLError as e:
+            raise DocumentError([e]) from None
+        errors = validate(self.schema, doc)
+        if errors:
+            raise DocumentError(errors)
+        return doc
+
+    def operation_names(self, doc: DocumentNode, operation_name: str | None) -> tuple[str, list[str]]:
+        """The operation type and the Cato operation names a document calls.
+
+        Cato counts limits per operation: a root field, or the leaf of a namespace such as
+        ``policy { internetFirewall { publishPolicyRevision } }``.
+        """
+        ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+        op = next((o for o in ops if o.name and o.name.value == operation_name), None) if operation_name else None
+        op = op or (ops[0] if ops else None)
+        if op is None:
+            return "query", []
+        root = self.schema.mutation_type if op.operation == OperationType.MUTATION else self.schema.query_type
+        names: list[str] = []
+
+        def walk(selection_set, parent: GraphQLObjectType) -> None:
+            for sel in selection_set.selections:
+                if not isinstance(sel, FieldNode) or sel.name.value not in parent.fields:
+                    continue
+                t = get_named_type(parent.fields[sel.name.value].type)
+                if (
+                    isinstance(t, GraphQLObjectType)
+                    and t.name.endswith(("Queries", "Mutations"))
+                    and sel.selection_set
+                ):
+                    walk(sel.selection_set, t)
+                else:
+                    names.append(sel.name.value)
+
+        walk(op.selection_set, root)
+        return op.operation.value, names
+
+    # -- GraphQL endpoint ----------------------------------------------------------------------
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if request.headers.get("content-encoding", "").lower() == "gzip":
+            raw = gzip.decompress(raw)
+        body = json.loads(raw or b"{}")
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise ValueError("request body must be a JSON object with a 'query' string")
+        return body
+
+    async def _graphql(self, request: Request) -> Response:
+        key = request.headers.get("x-api-key")
+        if not key:
+            return _error("Unauthorized: missing x-api-key header", 401, code="UNAUTHENTICATED")
+        identity = self.store.identity_for_key(key)
+        if identity is None:
+            return _error("Unauthorized: invalid API key", 401, code="UNAUTHENTICATED")
+        return await self._run(request, identity)
+
+    async def _ui(self, request: Request) -> Response:
+        """Run a document as an admin "in the UI": how tests make out-of-band human changes."""
+        account_id = request.path_params["account_id"]
+        admin = request.query_params.get("admin", "")
+        identity = self.store.admin_identity(account_id, admin)
+        if identity is None:
+            return _error(f"no admin {admin!r} on account {account_id}; add it to the fixture's admins", 400)
+        return await self._run(request, identity, count=False)
+
+    async def _run(self, request: Request, identity: Identity, count: bool = True) -> Response:
+        try:
+            body = await self._body(request)
+        except (ValueError, OSError) as e:
+            return _error(f"bad request: {e}", 400)
+        try:
+            doc = self._parse(body["query"])
+        except DocumentError as e:
+            errors = [
+                {**err.formatted, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for err in e.errors
+            ]
+            return JSONResponse({"errors": errors, "data": None})
+        op_type, names = self.operation_names(doc, body.get("operationName"))
+        if count:
+            for n in names:
+                self.calls[n] = self.calls.get(n, 0) + 1
+            for n in names:
+                wait = self.limiter.check(identity.account_id, n)
+                if wait is not None:
+                    msg = f"rate limit for operation: {n}. Please try again later"
+                    if self.limiter.config.status == 429:
+                        return JSONResponse(
+                            {"errors": [{"message": msg}], "data": None},
+                            status_code=429,
+                            headers={"Retry-After": str(max(1, round(wait)))},
+                        )
+                    return JSONResponse({"errors": [{"message": msg, "path": [n]}], "data": None})
+        faults = self.faults.firing(names) if count else []
+        for f in faults:
+            if f.kind == "latency":
+                await asyncio.sleep(f.delay)
+            elif f.kind == "http_error":
+                return _error(f.message, f.status)
+            elif f.kind == "reset":
+                return DropConnection()
+            elif f.kind == "fail":
+                return JSONResponse({"errors": [{"message": f.message, "path": names[:1]}], "data": None})
+        result = await asyncio.to_thread(self._execute, doc, body, identity, op_type)
+        if any(f.kind == "timeout_after_commit" for f in faults):
+            await asyncio.sleep(max(f.delay for f in faults if f.kind == "timeout_after_commit"))
+            return DropConnection()
+        return JSONResponse(result)
+
+    def _execute(self, doc: DocumentNode, body: dict[str, Any], identity: Identity, op_type: str) -> dict:
+        with self.store.lock:
+            ctx = RequestContext(self.store, identity, self.store.now())
+            root = Root(MUTATION if op_type == "mutation" else QUERY)
+            self.store.execute("BEGIN IMMEDIATE")
+            try:
+                res = execute(
+                    self.schema,
+                    doc,
+                    root_value=root,
+                    context_value=ctx,
+                    variable_values=body.get("variables") or {},
+                    operation_name=body.get("operationName"),
+                    field_resolver=field_resolver,
+                )
+            except BaseException:
+                self.store.execute("ROLLBACK")
+                raise
+            # A mutation that errors changes nothing: Cato applies a mutation whole or not at all.
+            if op_type == "mutation" and res.errors:
+                self.store.execute("ROLLBACK")
+            else:
+                self.store.execute("COMMIT")
+        out: dict[str, Any] = {"data": res.data}
+        if res.errors:
+            out["errors"] = [_format_error(e) for e in res.errors]
+        return out
+
+    # -- operator controls ----------------------------------------------------------------------
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def _seed(self, request: Request) -> Response:
+        raw = (await request.body()).decode()
+        try:
+            fixture = yaml.safe_load(raw) or {}
+            await asyncio.to_thread(self.seed, fixture)
+        except (ValueError, KeyError, TypeError, yaml.YAMLError, GraphQLError) as e:
+            return _error(f"seed failed: {e}", 400)
+        return JSONResponse({"ok": True})
+
+    def seed(self, fixture: dict[str, Any]) -> None:
+        seed(self.store, fixture)
+
+    async def _reset(self, request: Request) -> Response:
+        await asyncio.to_thread(self.reset)
+        return JSONResponse({"ok": True})
+
+    def reset(self) -> None:
+        with self.store.lock:
+            for table in ("accounts", "api_keys", "admins", "entities", "audit", "counters", "meta"):
+                self.store.execute(f"DELETE FROM {table}")
+        self.limiter.reset()
+        self.faults.clear()
+        self.calls.clear()
+
+    async def _faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.faults.clear()
+        elif request.method == "POST":
+            spec = await request.json()
+            try:
+                self.faults.add(Fault(**spec))
+            except (TypeError, ValueError) as e:
+                return _error(f"bad fault: {e}", 400)
+        return JSONResponse({"faults": self.faults.describe()})
+
+    async def _ratelimits(self, request: Request) -> Response:
+        cfg = self.limiter.config
+        if request.method == "POST":
+            spec = await request.json()
+            for k in ("enabled", "window_seconds", "status", "storm_remaining"):
+                if k in spec:
+                    setattr(cfg, k, spec[k])
+            cfg.limits.update(spec.get("limits", {}))
+            self.limiter.reset()
+        return JSONResponse(
+            {"enabled": cfg.enabled, "window_seconds": cfg.window_seconds, "status": cfg.status, "limits": cfg.limits}
+        )
+
+    async def _stats(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.calls.clear()
+        return JSONResponse({"calls": dict(self.calls), "total": sum(self.calls.values())})
+
+    async def _clock(self, request: Request) -> Response:
+        spec = await request.json()
+        self.store.advance_clock(float(spec.get("advance", 0)))
+        return JSONResponse({"now": self.store.now().isoformat()})
+
+
+class DropConnection(Response):
+    """Starts a reply and hangs up mid-body: the client sees a reset connection.
+
+    uvicorn closes the transport when an app returns without completing its response."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
+        await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
+
+
+def _format_error(err: GraphQLError) -> dict[str, Any]:
+    out = err.formatted
+    if err.original_error is not None and not isinstance(err.original_error, GraphQLError):
+        # Internal faults must not leak Python details, as Cato's don't leak Java ones.
+        out = {**out, "message": "internal error"}
+    if out.get("message") == PERMISSION_DENIED:
+        out.pop("locations", None)
+    return out

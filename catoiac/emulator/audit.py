@@ -1,0 +1,64 @@
+"""Writes audit records in the shape of Cato's ``auditFeed``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import RequestContext
+
+CHANGE_TYPES = ("CREATED", "MODIFIED", "DELETED", "ENABLED", "DISABLED")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        import json
+
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def record(
+    ctx: RequestContext,
+    *,
+    object_id: str,
+    object_name: str,
+    object_type: str,
+    change_type: str,
+    model_type: str,
+    module: str,
+    creation_date: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Append one record. ``before``/``after`` become ``change_Before_<f>``/``change_After_<f>``
+    for the fields that changed, as Cato's feed does for property edits."""
+    assert change_type in CHANGE_TYPES, change_type
+    now = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields: dict[str, str] = {
+        "change_type": change_type,
+        "model_type": model_type,
+        "model_name": object_name,
+        "module": module,
+        "creation_date": creation_date or now,
+        "insertion_date": now,
+    }
+    before, after = before or {}, after or {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            if key in before:
+                fields[f"change_Before_{key}"] = _fmt(before.get(key))
+            if key in after:
+                fields[f"change_After_{key}"] = _fmt(after.get(key))
+    ident = ctx.identity
+    rec = {
+        "time": ctx.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "admin": {"id": ident.id, "name": ident.name} if ident.is_admin else None,
+        "apiKey": None if ident.is_admin else {"id": ident.id, "name": ident.name},
+        "object": {"id": object_id, "name": object_name, "type": object_type},
+        "fieldsMap": fields,
+    }
+    ctx.store.append_audit(ctx.account_id, ctx.now, rec)

@@ -1,0 +1,40 @@
+"""Seeds accounts from a YAML/JSON fixture.
+
+Identities (accounts, API keys, UI admins) are loaded here; each domain loads its own section
+(sites, groups, policies...) through its registered seeder, so seeded objects obey the same
+business rules as API-created ones. Seeding writes no audit records: it is history before
+the window any drift report looks at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .context import RequestContext
+from .registry import SEEDERS
+from .store import Identity, Store
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text()) or {}
+
+
+def seed(store: Store, fixture: dict[str, Any]) -> None:
+    accounts = fixture.get("accounts")
+    if not isinstance(accounts, list):
+        raise ValueError("fixture: 'accounts' must be a list of accounts")
+    with store.transaction():
+        for acc in accounts:
+            account_id = str(acc["id"])
+            store.add_account(account_id, acc.get("name", f"account {account_id}"))
+            for k in acc.get("api_keys", []):
+                store.add_api_key(account_id, str(k["id"]), k["name"], k["key"])
+            for a in acc.get("admins", []):
+                store.add_admin(account_id, str(a["id"]), a["email"], a.get("name", a["email"]))
+            ctx = RequestContext(store, Identity("admin", "seed", "fixture", account_id), store.now())
+            ctx.scratch["seeding"] = True
+            for seeder in SEEDERS:
+                seeder(ctx, acc)

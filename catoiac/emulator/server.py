@@ -1,0 +1,74 @@
+"""Runs the emulator: in the foreground for ``catoiac emulator serve``, or on a background
+thread for tests and examples (``with EmulatorServer() as emu: emu.url``)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from .app import GRAPHQL_PATH, Emulator
+from .fixtures import load
+from .limits import RateLimitConfig
+
+
+class EmulatorServer:
+    def __init__(
+        self,
+        db: str = ":memory:",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: str | dict[str, Any] | None = None,
+        rate_limits: RateLimitConfig | None = None,
+    ) -> None:
+        self.emulator = Emulator(db, rate_limits=rate_limits)
+        if seed is not None:
+            self.emulator.seed(seed if isinstance(seed, dict) else load(seed))
+        self.host = host
+        self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port = self._sock.getsockname()[1]
+        config = uvicorn.Config(self.emulator.app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint, as ``CATO_BASEURL`` wants it."""
+        return self.base_url + GRAPHQL_PATH
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True, name="cato-emulator"
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("emulator failed to start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.emulator.store.close()
+
+    def serve_forever(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

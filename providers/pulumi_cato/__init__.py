@@ -1,0 +1,1 @@
+"""pulumi_cato: Cato Networks resources for Pulumi, as a dynamic provider."""
