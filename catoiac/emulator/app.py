@@ -103,7 +103,11 @@ class Emulator:
         ``policy { internetFirewall { publishPolicyRevision } }``.
         """
         ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
-        op = next((o for o in ops if o.name and o.name.value == operation_name), None) if operation_name else None
+        op = (
+            next((o for o in ops if o.name and o.name.value == operation_name), None)
+            if operation_name
+            else None
+        )
         op = op or (ops[0] if ops else None)
         if op is None:
             return "query", []
@@ -275,7 +279,12 @@ class Emulator:
             cfg.limits.update(spec.get("limits", {}))
             self.limiter.reset()
         return JSONResponse(
-            {"enabled": cfg.enabled, "window_seconds": cfg.window_seconds, "status": cfg.status, "limits": cfg.limits}
+            {
+                "enabled": cfg.enabled,
+                "window_seconds": cfg.window_seconds,
+                "status": cfg.status,
+                "limits": cfg.limits,
+            }
         )
 
     async def _stats(self, request: Request) -> Response:

@@ -56,8 +56,8 @@ def record(
     ident = ctx.identity
     rec = {
         "time": ctx.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "admin": {"id": ident.id, "name": ident.name} if ident.is_admin else None,
-        "apiKey": None if ident.is_admin else {"id": ident.id, "name": ident.name},
+        "admin": {"id": ident.id, "name": ident.name, "type": "admin"} if ident.is_admin else None,
+        "apiKey": None if ident.is_admin else {"id": ident.id, "name": ident.name, "type": "apiKey"},
         "object": {"id": object_id, "name": object_name, "type": object_type},
         "fieldsMap": fields,
     }

@@ -30,7 +30,9 @@ class EmulatorControl:
     ) -> dict[str, Any]:
         """Run a GraphQL document as an admin in the Cato UI (an out-of-band human change)."""
         r = self._http.post(
-            f"/_emulator/ui/{account_id}", params={"admin": admin}, json={"query": query, "variables": variables or {}}
+            f"/_emulator/ui/{account_id}",
+            params={"admin": admin},
+            json={"query": query, "variables": variables or {}},
         )
         return self._ok(r)
 

@@ -118,6 +118,9 @@ class FaultPlan:
     def describe(self) -> list[dict]:
         with self._lock:
             return [
-                {k: getattr(f, k) for k in ("kind", "operation", "nth", "times", "delay", "status", "seen", "fired")}
+                {
+                    k: getattr(f, k)
+                    for k in ("kind", "operation", "nth", "times", "delay", "status", "seen", "fired")
+                }
                 for f in self._faults
             ]

@@ -65,7 +65,9 @@ class Root:
 def field_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     if isinstance(source, Root):
         return source.resolve(info.field_name, info, args)
-    value = source.get(info.field_name) if isinstance(source, dict) else getattr(source, info.field_name, None)
+    value = (
+        source.get(info.field_name) if isinstance(source, dict) else getattr(source, info.field_name, None)
+    )
     if callable(value):
         return value(info, **args)
     return value

@@ -52,7 +52,9 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
             if names is not None:
                 missing = [n for n in names if n not in t.fields]
                 if missing:
-                    raise ValueError(f"schema_spec.yaml: {t.name} has no field(s) {missing} in the real schema")
+                    raise ValueError(
+                        f"schema_spec.yaml: {t.name} has no field(s) {missing} in the real schema"
+                    )
                 fields = {n: t.fields[n] for n in names}
                 kind = type(t)
                 kwargs = t.to_kwargs()

@@ -207,7 +207,8 @@ class Store:
 
     def delete_children(self, account_id: str, kind: str, parent_id: str) -> int:
         cur = self._conn.execute(
-            "DELETE FROM entities WHERE account_id=? AND kind=? AND parent_id=?", (account_id, kind, parent_id)
+            "DELETE FROM entities WHERE account_id=? AND kind=? AND parent_id=?",
+            (account_id, kind, parent_id),
         )
         return cur.rowcount
 

@@ -1,0 +1,48 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLSchema, build_schema
+
+# The published Cato schema lives beside the repo (shared/), never inside it.
+REAL_SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared/cato/cato_api.graphqls"
+
+
+@pytest.fixture(scope="session")
+def real_schema_path() -> Path:
+    if not REAL_SCHEMA_PATH.is_file():
+        pytest.fail(f"the real Cato schema is missing at {REAL_SCHEMA_PATH}")
+    return REAL_SCHEMA_PATH
+
+
+@pytest.fixture(scope="session")
+def real_schema(real_schema_path: Path) -> GraphQLSchema:
+    """The real Cato schema, built once per session (it takes about two seconds)."""
+    return build_schema(real_schema_path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def emulator_factory():
+    """Start emulators (real uvicorn servers on background threads); all stop at teardown."""
+    from emu_helpers import base_fixture
+
+    from catoiac.emulator.limits import RateLimitConfig
+    from catoiac.emulator.server import EmulatorServer
+
+    started: list[EmulatorServer] = []
+
+    def make(seed: dict | None = None, *, db: str = ":memory:", rate_limits: RateLimitConfig | None = None):
+        server = EmulatorServer(
+            db,
+            seed=seed if seed is not None else base_fixture(),
+            rate_limits=rate_limits or RateLimitConfig(),
+        )
+        started.append(server.start())
+        return server
+
+    yield make
+    for s in started:
+        s.stop()
