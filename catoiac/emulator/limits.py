@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 DEFAULT_LIMITS: dict[str, int] = {
     "default": 120,
     "accountMetrics": 15,
-    "accountSnapshot": 60,
+    "accountSnapshot": 30,
     "entityLookup": 30,
     "auditFeed": 5,
     "eventsFeed": 100,

@@ -1,0 +1,261 @@
+"""GraphQL documents shipped in ``catoiac/graphql/*.graphql``, indexed by operation name.
+
+Documents are plain files so they can be validated against the real Cato schema in tests and reviewed
+as GraphQL; code calls them by operation name only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Literal
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+    print_ast,
+    visit,
+)
+from graphql.language import DocumentNode, Visitor
+from graphql.utilities import TypeInfo, TypeInfoVisitor
+
+from catoiac.errors import UnknownOperationError
+
+if TYPE_CHECKING:
+    from graphql import GraphQLSchema
+
+# Arguments that mark a field as a namespace (e.g. ``site(accountId:)``, ``policy(accountId:)``) rather
+# than the operation itself; descending through them finds the leaf mutation.
+_NAMESPACE_ARGS = {"accountId", "accountID"}
+ACCOUNT_VARIABLES = ("accountId", "accountID")
+DEPRECATED_OK = "# deprecated-ok:"
+
+
+class DocumentError(ValueError):
+    """A packaged GraphQL document is malformed or clashes with another."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    type: Literal["query", "mutation", "subscription"]
+    text: str
+    """The operation plus every fragment it uses: what is sent as ``query``."""
+    root_path: tuple[str, ...]
+    """Path from the root field down through namespace fields to the operation's leaf field."""
+    root_fields: tuple[str, ...]
+    """Names of all top-level fields (usually one)."""
+    variables: tuple[str, ...]
+    source: str
+
+    @property
+    def root_field(self) -> str:
+        return self.root_path[0]
+
+    @property
+    def leaf_field(self) -> str:
+        return self.root_path[-1]
+
+    @property
+    def rate_key(self) -> str:
+        """The name Cato's per-operation rate limits are counted under."""
+        # Cato counts queries by root field and namespaced mutations by the mutation itself.
+        return self.leaf_field if self.type == "mutation" else self.root_field
+
+    @property
+    def account_variable(self) -> str | None:
+        return next((v for v in ACCOUNT_VARIABLES if v in self.variables), None)
+
+
+def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    if selection_set is None:
+        return []
+    return [s for s in selection_set.selections if isinstance(s, FieldNode) and s.name.value != "__typename"]
+
+
+def _root_path(op: OperationDefinitionNode) -> tuple[str, ...]:
+    roots = _fields(op.selection_set)
+    if not roots:
+        raise DocumentError(f"operation {op.name.value if op.name else '?'} selects no root field")
+    path = [roots[0].name.value]
+    node = roots[0]
+    while True:
+        args = {a.name.value for a in node.arguments or ()}
+        children = _fields(node.selection_set)
+        is_namespace = (
+            args <= _NAMESPACE_ARGS and len(children) == 1 and children[0].selection_set is not None
+        )
+        if not is_namespace:
+            break
+        node = children[0]
+        path.append(node.name.value)
+    return tuple(path)
+
+
+class _SpreadCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_fragment_spread(self, spread: FragmentSpreadNode, *_args) -> None:
+        self.names.append(spread.name.value)
+
+
+def _used_fragments(node, fragments: Mapping[str, FragmentDefinitionNode]) -> list[str]:
+    """Names of fragments used by ``node``, transitively, in first-use order."""
+    seen: list[str] = []
+    pending = [node]
+    while pending:
+        collector = _SpreadCollector()
+        visit(pending.pop(), collector)
+        for name in collector.names:
+            if name not in seen:
+                if name not in fragments:
+                    raise DocumentError(f"unknown fragment {name!r}")
+                seen.append(name)
+                pending.append(fragments[name])
+    return seen
+
+
+class DocumentStore:
+    """All named operations from a set of GraphQL sources, by operation name."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self._operations: dict[str, Operation] = {}
+        parsed: dict[str, DocumentNode] = {}
+        fragments: dict[str, FragmentDefinitionNode] = {}
+        fragment_source: dict[str, str] = {}
+        for source_name, text in sources.items():
+            try:
+                doc = parse(text)
+            except GraphQLError as exc:
+                raise DocumentError(f"{source_name}: {exc.message}") from exc
+            parsed[source_name] = doc
+            for definition in doc.definitions:
+                if isinstance(definition, FragmentDefinitionNode):
+                    name = definition.name.value
+                    if name in fragments:
+                        raise DocumentError(
+                            f"fragment {name!r} is defined in both {fragment_source[name]} and {source_name}"
+                        )
+                    fragments[name] = definition
+                    fragment_source[name] = source_name
+        for source_name, doc in parsed.items():
+            for definition in doc.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                if definition.name is None:
+                    raise DocumentError(f"{source_name}: every operation must be named")
+                name = definition.name.value
+                if name in self._operations:
+                    raise DocumentError(
+                        f"operation {name!r} is defined in both {self._operations[name].source} and {source_name}"
+                    )
+                parts = [print_ast(definition)]
+                parts += [print_ast(fragments[f]) for f in _used_fragments(definition, fragments)]
+                self._operations[name] = Operation(
+                    name=name,
+                    type=definition.operation.value,
+                    text="\n\n".join(parts),
+                    root_path=_root_path(definition),
+                    root_fields=tuple(f.name.value for f in _fields(definition.selection_set)),
+                    variables=tuple(v.variable.name.value for v in definition.variable_definitions or ()),
+                    source=source_name,
+                )
+
+    @classmethod
+    def from_package(cls, package: str = "catoiac", folder: str = "graphql") -> DocumentStore:
+        """Load every ``*.graphql`` file shipped in ``package/folder``."""
+        return cls(package_sources(package, folder))
+
+    def get(self, name: str) -> Operation:
+        try:
+            return self._operations[name]
+        except KeyError:
+            raise UnknownOperationError(
+                f"No GraphQL operation named {name!r}; known: {', '.join(sorted(self._operations)) or 'none'}"
+            ) from None
+
+    __getitem__ = get
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._operations
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self._operations.values())
+
+    def __len__(self) -> int:
+        return len(self._operations)
+
+    def names(self) -> list[str]:
+        return sorted(self._operations)
+
+
+def package_sources(package: str = "catoiac", folder: str = "graphql") -> dict[str, str]:
+    """File name -> text of every ``*.graphql`` file shipped in ``package/folder``."""
+    root = resources.files(package).joinpath(folder)
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in sorted(root.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".graphql") and entry.is_file()
+    }
+
+
+def _waived(lines: list[str], line: int) -> bool:
+    """True if the line above 1-based ``line`` is ``# deprecated-ok: <reason>``."""
+    above = lines[line - 2].strip() if line >= 2 else ""
+    return above.startswith(DEPRECATED_OK) and bool(above[len(DEPRECATED_OK) :].strip())
+
+
+def document_problems(schema: GraphQLSchema, text: str, *, source: str = "<document>") -> list[str]:
+    """Why ``text`` should not ship: parse or validation errors against ``schema``, and every use of a
+    deprecated field, argument, enum value or input field not waived by ``# deprecated-ok: <why>`` on
+    the line above it."""
+    from graphql import validate
+
+    try:
+        doc = parse(text)
+    except GraphQLError as exc:
+        return [f"{source}: {exc.message}"]
+    problems = [f"{source}: {err.message}" for err in validate(schema, doc)]
+    if problems:
+        return problems
+    lines = text.splitlines()
+    type_info = TypeInfo(schema)
+
+    def report(kind: str, name: str, reason: str | None, node) -> None:
+        line = node.loc.source.get_location(node.loc.start).line if node.loc else 0
+        if reason is not None and not _waived(lines, line):
+            problems.append(f"{source}:{line}: {kind} {name} is deprecated ({reason})")
+
+    class _Deprecations(Visitor):
+        def enter_field(self, node, *_):
+            field = type_info.get_field_def()
+            parent = type_info.get_parent_type()
+            if field is not None:
+                report("field", f"{parent}.{node.name.value}", field.deprecation_reason, node)
+
+        def enter_argument(self, node, *_):
+            arg = type_info.get_argument()
+            if arg is not None:
+                report("argument", node.name.value, arg.deprecation_reason, node)
+
+        def enter_enum_value(self, node, *_):
+            value = type_info.get_enum_value()
+            if value is not None:
+                report("enum value", node.value, value.deprecation_reason, node)
+
+        def enter_object_field(self, node, *_):
+            parent = type_info.get_parent_input_type()
+            field = getattr(parent, "fields", {}).get(node.name.value)
+            if field is not None:
+                report("input field", f"{parent}.{node.name.value}", field.deprecation_reason, node)
+
+    visit(doc, TypeInfoVisitor(type_info, _Deprecations()))
+    return problems
