@@ -43,7 +43,7 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
     """Walk from Query and Mutation, keeping only spec'd fields on spec'd types."""
     kept: dict[str, GraphQLNamedType] = {}
     stack: list[GraphQLNamedType] = [real.query_type, real.mutation_type]
-    while stack:
+    while stack or (stack := _unimplemented(real, kept)):
         t = stack.pop()
         if t.name in kept or t.name in specified_scalar_types:
             continue
@@ -75,6 +75,18 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
         elif isinstance(t, GraphQLEnumType | GraphQLScalarType):
             kept[t.name] = t
     return kept
+
+
+def _unimplemented(real: GraphQLSchema, kept: dict[str, GraphQLNamedType]) -> list[GraphQLNamedType]:
+    """Cato's implementations of kept interfaces that no kept object type implements (such as
+    ``ActorRef``: AdminRef, ApiKeyRef): without them such a field could never resolve."""
+    done = {i.name for t in kept.values() if isinstance(t, GraphQLObjectType) for i in t.interfaces}
+    return [
+        o
+        for t in kept.values()
+        if isinstance(t, GraphQLInterfaceType) and t.name not in done
+        for o in real.get_implementations(real.type_map[t.name]).objects
+    ]
 
 
 def _undocumented(t: GraphQLNamedType) -> GraphQLNamedType:
