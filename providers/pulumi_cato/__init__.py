@@ -1,1 +1,14 @@
-"""pulumi_cato: Cato Networks resources for Pulumi, as a dynamic provider."""
+"""pulumi_cato: Cato Networks resources for Pulumi, as a dynamic provider.
+
+    import pulumi_cato as cato
+    site = cato.SocketSite("paris", name="Paris", native_range="10.1.0.0/24",
+                           location={"country_code": "FR", "timezone": "Europe/Paris"})
+
+Credentials: ``pulumi config set --secret cato:apiKey ...`` and ``pulumi config set cato:accountId ...``
+(``cato:endpoint`` optional), or the ``CATO_TOKEN``, ``CATO_ACCOUNT_ID`` and ``CATO_BASEURL``
+environment variables.
+"""
+
+from .sites import DhcpArgs, NetworkRange, SiteLocationArgs, SocketSite
+
+__all__ = ["DhcpArgs", "NetworkRange", "SiteLocationArgs", "SocketSite"]

@@ -1,0 +1,119 @@
+"""SocketSite: a branch, datacenter or cloud site connected by a Cato Socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..enums import enum_values
+from ..spec import Operation, ResourceSpec
+from .common import NAME, camel, prune
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "native_range", "location"],
+    "properties": {
+        "name": NAME,
+        "site_type": {"enum": enum_values("SiteType"), "default": "BRANCH"},
+        "connection_type": {"enum": enum_values("SiteConnectionTypeEnum"), "default": "SOCKET_X1500"},
+        "native_range": {"type": "string", "format": "cidr"},
+        "translated_subnet": {"type": "string", "format": "cidr"},
+        "vlan": {"type": "integer", "minimum": 1, "maximum": 4094},
+        "description": {"type": "string", "maxLength": 250, "default": ""},
+        "location": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["country_code", "timezone"],
+            "properties": {
+                "country_code": {"type": "string", "format": "country"},
+                "state_code": {"type": "string"},
+                "city": {"type": "string"},
+                "address": {"type": "string"},
+                "timezone": {"type": "string", "format": "timezone"},
+            },
+        },
+    },
+}
+
+_LOCATION = {
+    "country_code": "countryCode",
+    "state_code": "stateCode",
+    "address": "address",
+    "timezone": "timezone",
+}
+
+
+def _normalize(i: dict[str, Any]) -> dict[str, Any]:
+    i = prune(i)
+    if "location" in i:
+        i["location"]["country_code"] = i["location"]["country_code"].upper()
+    return i
+
+
+def _create(_id, i, _view) -> dict[str, Any]:
+    loc = i["location"]
+    return {
+        "input": {
+            **camel(
+                i,
+                {
+                    "name": "name",
+                    "site_type": "siteType",
+                    "connection_type": "connectionType",
+                    "native_range": "nativeNetworkRange",
+                    "translated_subnet": "translatedSubnet",
+                    "vlan": "vlan",
+                    "description": "description",
+                },
+            ),
+            "siteLocation": {**camel(loc, _LOCATION), **({"city": loc["city"]} if loc.get("city") else {})},
+        }
+    }
+
+
+def _update(site_id, i, _view) -> dict[str, Any]:
+    loc = i["location"]
+    return {
+        "siteId": site_id,
+        "input": {
+            "name": i["name"],
+            "siteType": i["site_type"],
+            "description": i.get("description", ""),
+            "siteLocation": {**camel(loc, _LOCATION), "cityName": loc.get("city")},
+        },
+    }
+
+
+def _read(live: dict[str, Any], view) -> dict[str, Any]:
+    native = next(
+        (
+            r["subnet"]
+            for r in view.get("ranges").values()
+            if r["site_id"] == live["id"] and r.get("range_type") == "Native"
+        ),
+        None,
+    )
+    return {
+        "name": live["name"],
+        "site_type": live["site_type"],
+        "connection_type": live["connection_type"],
+        "native_range": native,
+        "description": live.get("description") or "",
+        "location": live.get("location") or {"country_code": live.get("country_code")},
+    }
+
+
+SOCKET_SITE = ResourceSpec(
+    name="SocketSite",
+    kind="sites",
+    schema=SCHEMA,
+    create=Operation("AddSocketSite", _create, id_path="site.addSocketSite.siteId"),
+    update=Operation("UpdateSiteGeneralDetails", _update),
+    delete=Operation("RemoveSite", lambda site_id, _i, _v: {"siteId": site_id}),
+    replace_on=("connection_type", "native_range", "translated_subnet", "vlan"),
+    natural_key=("name",),
+    read=_read,
+    normalize=_normalize,
+    # A new site brings its native range and default interfaces; removing it removes its children.
+    invalidates=("ranges", "interfaces", "hosts"),
+)

@@ -1,0 +1,139 @@
+"""Input validation: jsonschema plus Cato's own formats, with messages that name the fix."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+import zoneinfo
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+from jsonschema import Draft202012Validator, FormatChecker
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's marker for a value known only after apply
+_MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$", re.I)
+
+formats = FormatChecker()
+
+
+@formats.checks("cidr", raises=ValueError)
+def _cidr(value: object) -> bool:
+    if isinstance(value, str):
+        ipaddress.IPv4Network(value, strict=True)
+    return True
+
+
+@formats.checks("ipv4", raises=ValueError)
+def _ipv4(value: object) -> bool:
+    if isinstance(value, str):
+        ipaddress.IPv4Address(value)
+    return True
+
+
+@formats.checks("mac")
+def _mac(value: object) -> bool:
+    return not isinstance(value, str) or bool(_MAC.match(value))
+
+
+@formats.checks("country")
+def _country(value: object) -> bool:
+    return not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is not None
+
+
+@formats.checks("timezone")
+def _timezone(value: object) -> bool:
+    return not isinstance(value, str) or value in _timezones()
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+_FIXES = {
+    "cidr": "use an IPv4 network in CIDR form with no host bits set, e.g. 10.0.1.0/24",
+    "ipv4": "use an IPv4 address such as 10.0.1.1",
+    "mac": "use a MAC address such as 00:1a:2b:3c:4d:5e",
+    "country": "use an ISO 3166-1 alpha-2 country code such as US, GB or IL",
+    "timezone": "use an IANA time zone such as America/New_York or Europe/London",
+}
+
+
+def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
+    """Fill ``default``s of object properties, recursively (jsonschema only validates)."""
+    if not isinstance(value, dict) or schema.get("type") != "object":
+        if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+            return [apply_defaults(schema["items"], v) for v in value]
+        return value
+    out = dict(value)
+    for name, sub in schema.get("properties", {}).items():
+        if name not in out and "default" in sub:
+            out[name] = copy.deepcopy(sub["default"])
+        if name in out:
+            out[name] = apply_defaults(sub, out[name])
+    return out
+
+
+def _path(error) -> str:
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+    return ".".join(parts).replace(".[", "[")
+
+
+def _reason(error) -> str:
+    v = error.validator
+    if v == "format":
+        fmt = error.validator_value
+        return f"{error.instance!r} is not a valid {fmt}: {_FIXES.get(fmt, 'fix the value')}"
+    if v == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"'{missing}' is required: set it"
+    if v == "additionalProperties":
+        return f"{error.message}; remove it or check its spelling"
+    if v == "maxLength":
+        return f"{error.instance!r} is longer than {error.validator_value} characters: shorten it"
+    if v == "minLength":
+        return f"must be at least {error.validator_value} character(s) long"
+    if v == "type":
+        return f"{error.instance!r} is not of type {error.validator_value}"
+    return error.message
+
+
+def _without_unknowns(value: Any) -> tuple[Any, set[str]]:
+    """Drop values Pulumi does not know yet (preview); return the dropped top-level names."""
+    if isinstance(value, dict):
+        dropped = {k for k, v in value.items() if v == UNKNOWN}
+        return {k: _without_unknowns(v)[0] for k, v in value.items() if v != UNKNOWN}, dropped
+    if isinstance(value, list):
+        return [_without_unknowns(v)[0] for v in value if v != UNKNOWN], set()
+    return value, set()
+
+
+def validate(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """[(property path, reason)] for every problem; values not known yet are not judged."""
+    known, unknown = _without_unknowns(dict(inputs))
+    validator = Draft202012Validator(schema, format_checker=formats)
+    failures = []
+    for error in sorted(validator.iter_errors(known), key=lambda e: list(map(str, e.absolute_path))):
+        if error.validator == "required" and any(f"'{u}'" in error.message for u in unknown):
+            continue
+        path = _path(error)
+        if error.validator == "required":
+            name = error.message.split("'")[1]
+            path = f"{path}.{name}" if path else name
+        failures.append((path or "(inputs)", _reason(error)))
+    return failures
+
+
+def is_unknown(value: Any) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    return False

@@ -1,0 +1,99 @@
+"""The dynamic provider: a thin adapter from Pulumi's provider protocol to catoiac's engine.
+
+Pulumi pickles the provider into the state, so it carries only the spec name. Credentials come
+from stack config in ``configure()`` (or the CATO_* environment) and clients are built lazily
+in the provider process, once per account, and shared by every resource (see SessionPool).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from catoiac.errors import CatoError
+from catoiac.resources import Engine
+from catoiac.resources.specs import SPECS
+from catoiac.session import Credentials, Session, SessionPool
+
+_POOL = SessionPool()  # per provider process: one client and read cache per account
+_CONFIG: dict[str, Any] = {}
+_CONFIG_LOCK = threading.Lock()
+_CONFIG_KEYS = ("cato:apiKey", "cato:accountId", "cato:endpoint")
+
+
+def _credentials() -> Credentials:
+    with _CONFIG_LOCK:
+        return Credentials.resolve(_CONFIG)
+
+
+def _session() -> Session:
+    return _POOL.get(_credentials())
+
+
+class CatoProvider(ResourceProvider):
+    def __init__(self, spec_name: str) -> None:
+        super().__init__()
+        self.spec_name = spec_name
+
+    # Only the spec name is pickled into the state: never a client, never a key.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"spec_name": self.spec_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.spec_name = state["spec_name"]
+
+    @property
+    def engine(self) -> Engine:
+        return Engine(SPECS[self.spec_name], _session)
+
+    def configure(self, req: ConfigureRequest) -> None:
+        with _CONFIG_LOCK:
+            for key in _CONFIG_KEYS:
+                value = req.config.get(key)
+                if value is not None:
+                    _CONFIG[key] = value
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = self.engine.check(_olds, news)
+        failures = [CheckFailure(f.property, f.reason) for f in failures]
+        failures += [CheckFailure(p, r) for p, r in _credentials().problems()]
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        d = self.engine.diff(olds, news)
+        return DiffResult(
+            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        new_id, outs = _call(lambda: self.engine.create(props))
+        return CreateResult(new_id, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        found, outs, inputs = _call(lambda: self.engine.read(id_, props))
+        return ReadResult(found, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(_call(lambda: self.engine.update(id_, olds, news)))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _call(lambda: self.engine.delete(id_, props))
+
+
+def _call(fn):
+    try:
+        return fn()
+    except CatoError as e:
+        # One line that names the operation and Cato's error; the client already redacted it.
+        raise Exception(str(e)) from None
