@@ -1,0 +1,170 @@
+"""Helpers for tests that drive the real `pulumi` CLI.
+
+Use them from a test module with::
+
+    pytest_plugins = ("pulumi_helpers",)
+
+which makes the `pulumi_workspace` fixture available. Every command runs against a local file
+backend inside the test's temporary folder, with its own PULUMI_HOME, so nothing leaks between
+tests or touches the user's Pulumi state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_VENV = REPO_ROOT / ".venv"
+PASSPHRASE = "test"
+DEFAULT_TIMEOUT = 600  # seconds for one pulumi command
+
+# Variables from the caller's environment that would point pulumi somewhere else.
+_SCRUBBED = (
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE_FILE",
+    "PULUMI_STACK",
+    "PULUMI_ORG",
+    "PULUMI_HOME",
+    "PULUMI_PYTHON_CMD",
+    "PULUMI_RUNTIME_VIRTUALENV",
+    "VIRTUAL_ENV",
+)
+
+
+class PulumiCommandError(AssertionError):
+    """A pulumi command exited with an unexpected code; carries its output."""
+
+    def __init__(self, result: subprocess.CompletedProcess[str]):
+        self.result = result
+        super().__init__(
+            f"`{' '.join(map(str, result.args))}` exited with {result.returncode}\n"
+            f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+        )
+
+
+def pulumi_executable() -> str:
+    """The `pulumi` on PATH; fails the test (never skips) when there is none."""
+    found = shutil.which("pulumi")
+    if found is None:
+        pytest.fail(
+            "the pulumi CLI is not on PATH: run scripts/setup and put the folder it prints "
+            '(its last line) on PATH, e.g. PATH="$(scripts/setup | tail -n 1):$PATH"',
+            pytrace=False,
+        )
+    return found
+
+
+def pulumi_env(state_dir: Path, home_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for pulumi: a local file backend, a fixed passphrase, no update checks."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    state_dir.mkdir(parents=True, exist_ok=True)
+    home_dir.mkdir(parents=True, exist_ok=True)
+    env.update(
+        PULUMI_BACKEND_URL=state_dir.resolve().as_uri(),
+        PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+        PULUMI_HOME=str(home_dir),
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_SKIP_CONFIRMATIONS="true",
+        NO_COLOR="1",
+        # The Python language host built by scripts/install-pulumi predates the
+        # `runtime.options.virtualenv` setting reaching it over gRPC, so it runs the first
+        # python3 on PATH: make that the project's interpreter. (Dynamic providers get the
+        # virtualenv from Pulumi.yaml through PULUMI_RUNTIME_VIRTUALENV either way.)
+        PATH=os.pathsep.join([str(PROJECT_VENV / "bin"), env.get("PATH", os.defpath)]),
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_pulumi(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    check: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run `pulumi <args>` non-interactively; raise PulumiCommandError on failure if `check`."""
+    cmd = [pulumi_executable(), *args, "--non-interactive", "--color=never"]
+    result = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and result.returncode != 0:
+        raise PulumiCommandError(result)
+    return result
+
+
+@dataclass
+class PulumiWorkspace:
+    """A Pulumi project folder plus the state and home folders it runs against."""
+
+    root: Path
+    project_name: str = "catoiac-test"
+    stack: str = "test"
+    venv: Path = PROJECT_VENV
+    env_extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def project_dir(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return pulumi_env(self.root / "state", self.root / "home", self.env_extra)
+
+    def write_project(self, program: str, *, files: Mapping[str, str] | None = None) -> Path:
+        """Write Pulumi.yaml (python runtime in the project's .venv) and __main__.py."""
+        self.project_dir.mkdir(parents=True, exist_ok=True)
+        project = {
+            "name": self.project_name,
+            "runtime": {"name": "python", "options": {"virtualenv": str(self.venv)}},
+            "description": "throw-away project written by a catoiac test",
+        }
+        (self.project_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        (self.project_dir / "__main__.py").write_text(program)
+        for name, text in (files or {}).items():
+            path = self.project_dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return self.project_dir
+
+    def run(self, *args: str, check: bool = True, timeout: float = DEFAULT_TIMEOUT):
+        """Run a pulumi command in the project folder (stack-scoped commands get --stack)."""
+        return run_pulumi(*args, cwd=self.project_dir, env=self.env, check=check, timeout=timeout)
+
+    def init_stack(self) -> subprocess.CompletedProcess[str]:
+        return self.run("stack", "init", self.stack)
+
+    def outputs(self) -> dict:
+        """The stack outputs, secrets shown."""
+        result = self.run("stack", "output", "--json", "--show-secrets", "--stack", self.stack)
+        return json.loads(result.stdout)
+
+    def resources(self) -> list[dict]:
+        """The resources of the stack's current state (from `pulumi stack export`)."""
+        result = self.run("stack", "export", "--stack", self.stack)
+        return json.loads(result.stdout).get("deployment", {}).get("resources") or []
+
+
+@pytest.fixture
+def pulumi_workspace(tmp_path: Path) -> PulumiWorkspace:
+    """A fresh PulumiWorkspace in the test's temporary folder (the CLI must be on PATH)."""
+    pulumi_executable()
+    return PulumiWorkspace(root=tmp_path)
