@@ -70,6 +70,8 @@ class Emulator:
         self.faults = FaultPlan()
         self.schema = emulator_schema()
         self.calls: dict[str, int] = {}
+        self._version = 0
+        self._answers: dict[tuple, dict[str, Any]] = {}
         self.app = Starlette(
             routes=[
                 Route(GRAPHQL_PATH, self._graphql, methods=["POST"]),
@@ -203,6 +205,16 @@ class Emulator:
         return JSONResponse(result)
 
     def _execute(self, doc: DocumentNode, body: dict[str, Any], identity: Identity, op_type: str) -> dict:
+        # Reads of unchanged state are answered from a cache: the answer depends only on the state
+        # version, the caller (private policy revisions) and the document. The audit feed depends on
+        # the clock too, so it is never cached.
+        key = None
+        if op_type == "query" and "auditFeed" not in body["query"]:
+            key = (self._version, identity, body["query"], json.dumps(body.get("variables"), sort_keys=True),
+                   body.get("operationName"))  # fmt: skip
+            hit = self._answers.get(key)
+            if hit is not None:
+                return hit
         with self.store.lock:
             ctx = RequestContext(self.store, identity, self.store.now())
             root = Root(MUTATION if op_type == "mutation" else QUERY)
@@ -225,10 +237,22 @@ class Emulator:
                 self.store.execute("ROLLBACK")
             else:
                 self.store.execute("COMMIT")
+            if op_type == "mutation":
+                self.state_changed()
         out: dict[str, Any] = {"data": res.data}
         if res.errors:
             out["errors"] = [_format_error(e) for e in res.errors]
+        if key is not None and key[0] == self._version:
+            if len(self._answers) >= 64:
+                self._answers.pop(next(iter(self._answers)))
+            self._answers[key] = out
         return out
+
+    def state_changed(self) -> None:
+        """Forget cached answers: called after every write, seed, reset and clock change."""
+        with self.store.lock:
+            self._version += 1
+            self._answers.clear()
 
     # -- operator controls ----------------------------------------------------------------------
     async def _health(self, request: Request) -> Response:
@@ -245,6 +269,7 @@ class Emulator:
 
     def seed(self, fixture: dict[str, Any]) -> None:
         seed(self.store, fixture)
+        self.state_changed()
 
     async def _reset(self, request: Request) -> Response:
         await asyncio.to_thread(self.reset)
@@ -257,6 +282,7 @@ class Emulator:
         self.limiter.reset()
         self.faults.clear()
         self.calls.clear()
+        self.state_changed()
 
     async def _faults(self, request: Request) -> Response:
         if request.method == "DELETE":
@@ -295,6 +321,7 @@ class Emulator:
     async def _clock(self, request: Request) -> Response:
         spec = await request.json()
         self.store.advance_clock(float(spec.get("advance", 0)))
+        self.state_changed()
         return JSONResponse({"now": self.store.now().isoformat()})
 
 
