@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLSchema, build_schema
 
+# Helper modules that tests import directly still get pytest's assertion messages.
+pytest.register_assert_rewrite("pulumi_helpers", "emu_helpers")
+
 # The published Cato schema lives beside the repo (shared/), never inside it.
 REAL_SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared/cato/cato_api.graphqls"
 
