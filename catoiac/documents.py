@@ -16,8 +16,11 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLObjectType,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    get_named_type,
     parse,
     print_ast,
     visit,
@@ -26,6 +29,8 @@ from graphql.language import DocumentNode, Visitor
 from graphql.utilities import TypeInfo, TypeInfoVisitor
 
 from catoiac.errors import UnknownOperationError
+from catoiac.schema import is_namespace as is_namespace_type
+from catoiac.schema import subset_schema
 
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
@@ -80,19 +85,30 @@ def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
 
 
 def _root_path(op: OperationDefinitionNode) -> tuple[str, ...]:
+    """Root field, then down through namespace fields (``policy { internetFirewall(input) { ... } }``)
+    to the operation's leaf field. Namespaces are recognised by their type in the schema subset;
+    a field outside it counts as a namespace when it only takes the account id and has one child."""
     roots = _fields(op.selection_set)
     if not roots:
         raise DocumentError(f"operation {op.name.value if op.name else '?'} selects no root field")
+    schema = subset_schema()
+    parent = schema.mutation_type if op.operation == OperationType.MUTATION else schema.query_type
     path = [roots[0].name.value]
     node = roots[0]
     while True:
-        args = {a.name.value for a in node.arguments or ()}
         children = _fields(node.selection_set)
-        is_namespace = (
-            args <= _NAMESPACE_ARGS and len(children) == 1 and children[0].selection_set is not None
-        )
-        if not is_namespace:
+        field = parent.fields.get(node.name.value) if parent is not None else None
+        child_type = get_named_type(field.type) if field is not None else None
+        if field is not None:
+            is_namespace = isinstance(child_type, GraphQLObjectType) and is_namespace_type(child_type.name)
+        else:
+            args = {a.name.value for a in node.arguments or ()}
+            is_namespace = (
+                args <= _NAMESPACE_ARGS and children[:1] != [] and children[0].selection_set is not None
+            )
+        if not is_namespace or len(children) != 1:
             break
+        parent = child_type if isinstance(child_type, GraphQLObjectType) else None
         node = children[0]
         path.append(node.name.value)
     return tuple(path)

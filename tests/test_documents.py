@@ -122,3 +122,13 @@ def test_checker_accepts_a_deprecated_use_waived_on_the_line_above(real_schema):
 def test_checker_rejects_unknown_fields_and_syntax_errors(real_schema):
     assert "Cannot query field" in document_problems(real_schema, "query Q { nope }")[0]
     assert document_problems(real_schema, "query Q {")
+
+
+def test_namespaced_mutations_are_paced_under_their_own_cato_operation_name():
+    store = DocumentStore.from_package()
+    # `internetFirewall(input: {revision})` is a namespace too: the publish must be counted as
+    # publishPolicyRevision (3/min at Cato), not as one shared `internetFirewall` bucket.
+    assert store.get("InternetFirewallPublishRevision").rate_key == "publishPolicyRevision"
+    assert store.get("WanFirewallAddRule").rate_key == "addRule"
+    assert store.get("AddSocketSite").rate_key == "addSocketSite"
+    assert store.get("EntityLookup").rate_key == "entityLookup"

@@ -10,7 +10,6 @@ import asyncio
 import gzip
 import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -22,7 +21,6 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    build_schema,
     execute,
     get_named_type,
     parse,
@@ -33,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..schema import subset_schema
 from . import domains  # noqa: F401  (registers resolvers)
 from .context import PERMISSION_DENIED, RequestContext
 from .fixtures import seed
@@ -43,10 +42,8 @@ from .store import Identity, Store
 GRAPHQL_PATH = "/api/v1/graphql2"
 
 
-@lru_cache(maxsize=1)
 def emulator_schema() -> GraphQLSchema:
-    text = resources.files("catoiac.emulator").joinpath("schema/emulator.graphqls").read_text()
-    return build_schema(text)
+    return subset_schema()
 
 
 def _error(message: str, status: int = 200, **extensions: Any) -> JSONResponse:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
-from importlib import resources
+from functools import cache
 
-from graphql import GraphQLEnumType, GraphQLSchema, build_schema
+from graphql import GraphQLEnumType
 
-
-@lru_cache(maxsize=1)
-def _schema() -> GraphQLSchema:
-    text = resources.files("catoiac.emulator").joinpath("schema/emulator.graphqls").read_text()
-    return build_schema(text)
+from ..schema import subset_schema
 
 
 @cache
 def enum_values(name: str) -> list[str]:
-    t = _schema().get_type(name)
+    t = subset_schema().get_type(name)
     if not isinstance(t, GraphQLEnumType):
         raise KeyError(f"{name} is not an enum in the Cato schema subset")
     return sorted(t.values)
