@@ -86,7 +86,7 @@ class AccountReader:
 
     def invalidate(self, *kinds: str) -> None:
         with self._guard:
-            for kind in kinds:
+            for kind in _with_dependents(kinds):
                 self._cache.pop(kind, None)
                 self._generation[kind] = self._generation.get(kind, 0) + 1
 
@@ -238,9 +238,26 @@ LOADERS: dict[str, Loader] = {
 }
 
 
-def register_loader(kind: str, loader: Loader) -> None:
+# Collections derived from others (kind -> the kinds it is built from): invalidating a source
+# invalidates them too.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {}
+
+
+def register_loader(kind: str, loader: Loader, depends_on: tuple[str, ...] = ()) -> None:
     """Collections owned by other modules (groups, policies, bgp peers, devices) plug in here."""
     LOADERS[kind] = loader
+    if depends_on:
+        DEPENDS_ON[kind] = depends_on
+
+
+def _with_dependents(kinds: tuple[str, ...]) -> set[str]:
+    out, todo = set(), list(kinds)
+    while todo:
+        kind = todo.pop()
+        if kind not in out:
+            out.add(kind)
+            todo += [k for k, sources in DEPENDS_ON.items() if kind in sources]
+    return out
 
 
 def by_name(objects: Mapping[str, Mapping[str, Any]], name: str, **match: Any) -> list[Mapping[str, Any]]:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from ..errors import CatoError, NotFoundError, OutcomeUnknownError
 from ..session import Session
-from .spec import Inputs, ResourceSpec
+from .spec import Inputs, Operation, ResourceSpec
 from .validation import apply_defaults, is_unknown, validate
 
 logger = logging.getLogger("catoiac.engine")
+ADOPT_KEY = "__adopt_id"  # an input asking create() to adopt an existing object (brownfield import)
+
+
+class AdoptionError(CatoError):
+    """The object to adopt is missing or differs from the program."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Engine:
                 failures += [CheckFailure(p, r) for p, r in rule(inputs)]
         if not failures and not is_unknown(inputs):
             inputs = self.spec.normalize(inputs)
+        if news.get(ADOPT_KEY):
+            inputs[ADOPT_KEY] = news[ADOPT_KEY]
         return inputs, failures
 
     # -- diff ---------------------------------------------------------------------------------
@@ -76,9 +84,11 @@ class Engine:
         changed = sorted(
             k
             for k in set(old) | set(new)
-            if is_unknown(new.get(k)) or DeepDiff(old.get(k), new.get(k), ignore_order=False)
+            if is_unknown(new.get(k))
+            or (old.get(k) != new.get(k) and DeepDiff(old.get(k), new.get(k), ignore_order=False))
         )
-        replaces = [k for k in changed if k in self.spec.replace_on or self.spec.update is None]
+        in_place = self.spec.update is not None or self.spec.apply is not None
+        replaces = [k for k in changed if k in self.spec.replace_on or not in_place]
         return DiffOutcome(
             changes=bool(changed),
             replaces=replaces,
@@ -89,6 +99,24 @@ class Engine:
     # -- writes -------------------------------------------------------------------------------
     def _invalidate(self, session: Session) -> None:
         session.reader.invalidate(self.spec.kind, *self.spec.invalidates)
+
+    def _new_id(self, op: Operation, data: Mapping[str, Any], inputs: Inputs) -> str | None:
+        if op.id_of is not None:
+            return op.id_of(data, inputs)
+        return str(_dig(data, op.id_path)) if op.id_path else None
+
+    def _execute(self, session: Session, document: str, variables: dict[str, Any], inputs: Inputs) -> Any:
+        """Run a write; a secret input the server echoes back in an error never reaches the user."""
+        try:
+            return session.client.execute(document, variables)
+        except CatoError as e:
+            secrets = [str(inputs[k]) for k in self.spec.secret_inputs if inputs.get(k)]
+            if secrets:
+                e.redact(lambda text: reduce(lambda t, s: t.replace(s, "[secret]"), secrets, text))
+            raise
+
+    def _shown(self, key: str, inputs: Mapping[str, Any]) -> str:
+        return "[secret]" if key in self.spec.secret_inputs else repr(inputs.get(key))
 
     def _view(self, session: Session):
         return session.reader
@@ -101,14 +129,42 @@ class Engine:
                 return str(obj["id"])
         return None
 
+    def adopt(self, resource_id: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Take over an existing object, as ``pulumi import`` would: only if it matches."""
+        session = self._session()
+        wanted = self.canonical(self.inputs_of(props))
+        live = self.live_inputs(session, resource_id, props)
+        if live is None:
+            raise AdoptionError(
+                f"cannot import {self.spec.name} {resource_id}: no such object in the account"
+            )
+        differs = self.diff({**live}, wanted).changed
+        if differs:
+            details = "; ".join(
+                f"{k}: program {self._shown(k, wanted)}, live {self._shown(k, live)}" for k in differs
+            )
+            raise AdoptionError(
+                f"cannot import {self.spec.name} {resource_id}: the program differs from the live object "
+                f"({details}). Make the program match, import, then change it."
+            )
+        if self.spec.read_live is not None:  # its outputs carry more than the inputs (item ids)
+            found = self.spec.read_live(session, str(resource_id), _clean(props))
+            return str(resource_id), found[1] if found else self.outputs(session, str(resource_id), live)
+        return str(resource_id), self.outputs(session, str(resource_id), live)
+
     def create(self, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        if inputs.get(ADOPT_KEY):
+            return self.adopt(str(inputs[ADOPT_KEY]), inputs)
         session = self._session()
         inputs = self.canonical(self.inputs_of(inputs))
+        if self.spec.apply is not None:
+            return self.spec.apply(session, None, None, inputs)
         op = self.spec.create
+        assert op is not None
         variables = op.variables(None, inputs, session.reader)
         try:
-            data = session.client.execute(op.document, variables)
-            new_id = str(_dig(data, op.id_path)) if op.id_path else None
+            data = self._execute(session, op.document, variables, inputs)
+            new_id = self._new_id(op, data, inputs)
         except OutcomeUnknownError:
             # The write may have happened: look it up by its natural key before trying again,
             # so a retry never makes a duplicate.
@@ -116,8 +172,8 @@ class Engine:
             new_id = self.find(session, inputs)
             if new_id is None:
                 logger.info("%s: create outcome unknown and no object found; retrying", self.spec.name)
-                data = session.client.execute(op.document, variables)
-                new_id = str(_dig(data, op.id_path)) if op.id_path else None
+                data = self._execute(session, op.document, variables, inputs)
+                new_id = self._new_id(op, data, inputs)
         finally:
             self._invalidate(session)
         if new_id is None:
@@ -129,17 +185,23 @@ class Engine:
     def update(self, resource_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         session = self._session()
         inputs = self.canonical(self.inputs_of(news))
+        if self.spec.apply is not None:
+            return self.spec.apply(session, resource_id, _clean(olds), inputs)[1]
         assert self.spec.update is not None
         op = self.spec.update
         try:
-            session.client.execute(op.document, op.variables(resource_id, inputs, session.reader))
+            self._execute(session, op.document, op.variables(resource_id, inputs, session.reader), inputs)
         finally:
             self._invalidate(session)
         return self.outputs(session, resource_id, inputs)
 
     def delete(self, resource_id: str, props: Mapping[str, Any]) -> None:
         session = self._session()
+        if self.spec.apply is not None:
+            self.spec.apply(session, resource_id, _clean(props), None)
+            return
         op = self.spec.delete
+        assert op is not None
         inputs = self.inputs_of(props)
         try:
             session.client.execute(op.document, op.variables(resource_id, inputs, session.reader))
@@ -149,15 +211,29 @@ class Engine:
             self._invalidate(session)
 
     # -- reads --------------------------------------------------------------------------------
-    def live_inputs(self, session: Session, resource_id: str) -> Inputs | None:
+    def live_inputs(
+        self, session: Session, resource_id: str, props: Mapping[str, Any] | None = None
+    ) -> Inputs | None:
+        if self.spec.read_live is not None:
+            found = self.spec.read_live(session, resource_id, _clean(props))
+            return None if found is None else self.canonical(found[0])
         live = session.reader.get(self.spec.kind).get(str(resource_id))
         if live is None:
             return None
-        return self.canonical(self.spec.read(live, session.reader))
+        inputs = self.spec.read(live, session.reader)
+        prior = self.inputs_of(props or {})
+        if self.spec.reconcile is not None and prior:
+            inputs = self.spec.reconcile(inputs, prior)
+        return self.canonical(inputs)
 
     def read(self, resource_id: str, props: Mapping[str, Any]) -> tuple[str | None, dict, Inputs | None]:
         session = self._session()
-        inputs = self.live_inputs(session, resource_id)
+        if self.spec.read_live is not None:
+            found = self.spec.read_live(session, resource_id, _clean(props))
+            if found is None:
+                return None, {}, None
+            return resource_id, found[1], self.canonical(found[0])
+        inputs = self.live_inputs(session, resource_id, props)
         if inputs is None:
             return None, {}, None
         return resource_id, self.outputs(session, resource_id, inputs), inputs

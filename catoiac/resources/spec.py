@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..readpath import AccountView
+    from ..session import Session
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
 VariablesFn = Callable[[str | None, Inputs, "AccountView"], dict[str, Any]]
+# (session, id | None, old outputs | None, new inputs | None) -> (id, outputs): create has no id
+# and no olds, delete no new inputs.
+ApplyFn = Callable[
+    ["Session", str | None, Mapping[str, Any] | None, Inputs | None], tuple[str, dict[str, Any]]
+]
+# (session, id, props) -> (live inputs, outputs), or None when the object is gone.
+ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,8 @@ class Operation:
     document: str
     variables: VariablesFn
     id_path: str | None = None  # dotted path to the new id in the reply (create only)
+    # (reply data, inputs) -> the new id, for ids the reply alone does not hold (e.g. "<site>:<slot>").
+    id_of: Callable[[Mapping[str, Any], Inputs], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -28,8 +38,8 @@ class ResourceSpec:
     name: str  # Pulumi-facing name, e.g. "SocketSite"
     kind: str  # read-path collection the live object is in, e.g. "sites"
     schema: Mapping[str, Any]  # JSON schema of the inputs (snake_case); "default"s are applied
-    create: Operation
-    delete: Operation
+    create: Operation | None = None  # None only with `apply`
+    delete: Operation | None = None
     update: Operation | None = None  # None: every change replaces
     replace_on: tuple[str, ...] = ()  # top-level inputs Cato cannot change in place
     natural_key: tuple[str, ...] = ("name",)  # how to find the live object without its id
@@ -45,6 +55,16 @@ class ResourceSpec:
     parent_input: str | None = None
     # Props whose change must not use create-before-delete (Cato rejects duplicate names).
     delete_before_replace: bool = True
+    # Resources that are many API objects (a policy's sections and rules) plan and write themselves:
+    # create/update/delete call `apply` instead of the operations, and reads use `read_live`
+    # instead of looking the id up in the `kind` collection.
+    apply: ApplyFn | None = None
+    read_live: ReadLiveFn | None = None
+    # (live inputs, the state's inputs) -> live inputs: fills what the API never returns (write-only
+    # fields) from the state, and keeps the form the state chose (a member named by name or by id).
+    reconcile: Callable[[Inputs, Inputs], Inputs] | None = None
+    # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
+    secret_inputs: tuple[str, ...] = ()
 
     @property
     def type_token(self) -> str:

@@ -62,8 +62,17 @@ _FIXES = {
 }
 
 
+# Patterns the specs share, and what to tell a user whose value misses them.
+_PATTERN_FIXES = {
+    r"^\S(.*\S)?$": "must not be empty or start or end with spaces: trim it",
+}
+
+
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
-    """Fill ``default``s of object properties, recursively (jsonschema only validates)."""
+    """Fill ``default``s of object properties, recursively (jsonschema only validates), and
+    make whole floats integers where the schema wants one: Pulumi sends every number as a float."""
+    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
     if not isinstance(value, dict) or schema.get("type") != "object":
         if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
             return [apply_defaults(schema["items"], v) for v in value]
@@ -100,6 +109,10 @@ def _reason(error) -> str:
         return f"must be at least {error.validator_value} character(s) long"
     if v == "type":
         return f"{error.instance!r} is not of type {error.validator_value}"
+    if v == "pattern":
+        return _PATTERN_FIXES.get(
+            error.validator_value, f"{error.instance!r} does not match {error.validator_value}"
+        )
     return error.message
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import Resource
+
+from catoiac.resources.engine import ADOPT_KEY
 
 from .provider import CatoProvider
 
@@ -28,5 +31,12 @@ class CatoResource(Resource):
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
     ) -> None:
+        if opts is not None and opts.import_:
+            # Pulumi cannot import dynamic resources (pulumi/pulumi#16175: its Read gets no provider),
+            # so ``import_`` becomes an adoption: create() takes over the object with this id,
+            # after checking that it matches the program, and never creates a second one.
+            props = {**props, ADOPT_KEY: opts.import_}
+            opts = copy.copy(opts)
+            opts.import_ = None
         # Outputs must be named in the property bag to become attributes.
         super().__init__(CatoProvider(self._spec), resource_name, {"resource_id": None, **props}, opts)

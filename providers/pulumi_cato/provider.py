@@ -20,10 +20,12 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 from catoiac.errors import CatoError
 from catoiac.resources import Engine
 from catoiac.resources.specs import SPECS
+from catoiac.resources.validation import UNKNOWN
 from catoiac.session import Credentials, Session, SessionPool
 
 _POOL = SessionPool()  # per provider process: one client and read cache per account
@@ -65,13 +67,13 @@ class CatoProvider(ResourceProvider):
                     _CONFIG[key] = value
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = self.engine.check(_olds, news)
+        inputs, failures = self.engine.check(_olds, _sentinels(news))
         failures = [CheckFailure(f.property, f.reason) for f in failures]
         failures += [CheckFailure(p, r) for p, r in _credentials().problems()]
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        d = self.engine.diff(olds, news)
+        d = self.engine.diff(olds, _sentinels(news))
         return DiffResult(
             changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
@@ -89,6 +91,19 @@ class CatoProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _call(lambda: self.engine.delete(id_, props))
+
+
+def _sentinels(value: Any) -> Any:
+    """Values not known yet reach check/diff as ``Unknown`` objects (in a preview, or when the
+    engine asks which dependents a replacement replaces); the engine knows them as Pulumi's wire
+    sentinel, which it does not judge."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _sentinels(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sentinels(v) for v in value]
+    return value
 
 
 def _call(fn):
