@@ -9,6 +9,44 @@ Credentials: ``pulumi config set --secret cato:apiKey ...`` and ``pulumi config 
 environment variables.
 """
 
+from .firewall import (
+    InternetFirewallPolicy,
+    InternetFirewallRuleArgs,
+    InternetFirewallSectionArgs,
+    RefArgs,
+    WanFirewallPolicy,
+    WanFirewallRuleArgs,
+    WanFirewallSectionArgs,
+)
+from .inventory import (
+    BfdSettingsArgs,
+    BgpPeer,
+    BgpSummaryRouteArgs,
+    BgpTrackingArgs,
+    Group,
+    GroupMemberArgs,
+    SocketInterface,
+    StaticHost,
+)
 from .sites import DhcpArgs, NetworkRange, SiteLocationArgs, SocketSite
 
 __all__ = ["DhcpArgs", "NetworkRange", "SiteLocationArgs", "SocketSite"]
+__all__ += [
+    "BfdSettingsArgs",
+    "BgpPeer",
+    "BgpSummaryRouteArgs",
+    "BgpTrackingArgs",
+    "Group",
+    "GroupMemberArgs",
+    "SocketInterface",
+    "StaticHost",
+]
+__all__ += [
+    "InternetFirewallPolicy",
+    "InternetFirewallRuleArgs",
+    "InternetFirewallSectionArgs",
+    "RefArgs",
+    "WanFirewallPolicy",
+    "WanFirewallRuleArgs",
+    "WanFirewallSectionArgs",
+]

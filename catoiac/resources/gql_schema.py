@@ -1,0 +1,397 @@
+"""Resource inputs derived from Cato's GraphQL input types, so no spec hand-copies a rule's fields.
+
+``InputModel(type_name)`` walks one input object type of the schema subset (e.g.
+``InternetFirewallAddRuleDataInput``) and gives, with no per-field code:
+
+- ``schema``: jsonschema of the snake_case inputs. Field names in snake_case, enums as ``enum``,
+  lists as arrays, scalars as string/number/boolean (IP and subnet scalars with the ``ipv4`` and
+  ``cidr`` formats), GraphQL default values as ``default``s, and every ``…RefInput`` (Cato's
+  ``{by: ID|NAME, input}``) as a reference: ``"HQ"`` (a name), ``{"id": "123"}`` or ``{"name": "HQ"}``.
+- ``canonical``: the one form diffs compare. Refs become ``{"id"}``/``{"name"}``, values equal to
+  their default and empty lists/objects are dropped, lists of refs and scalars are sorted (their
+  order means nothing to Cato), numeric text scalars (ports, ASNs) become strings.
+- ``to_graphql``: canonical inputs -> the camelCase GraphQL input, every field given (defaults
+  filled, unset nullable fields as explicit nulls, so an update also clears what was removed).
+- ``from_live``: a live object (the output type: refs as ``{id, name}``, full default bodies) ->
+  inputs, refs shown by id where the prior inputs used that id and by name otherwise.
+- ``refs``: every reference in canonical inputs, with its property path (for read-path checks).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import keyword
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    Undefined,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+    is_non_null_type,
+)
+
+from ..schema import subset_schema as _schema
+
+# Scalar name -> jsonschema. Anything not listed is a string.
+SCALARS: dict[str, dict[str, Any]] = {
+    "Boolean": {"type": "boolean"},
+    "Int": {"type": "integer"},
+    "Float": {"type": "number"},
+    "IPAddress": {"type": "string", "format": "ipv4"},
+    "NetworkSubnet": {"type": "string", "format": "cidr"},
+    "Port": {"type": ["string", "integer"]},
+    "Asn32": {"type": ["string", "integer"]},
+}
+TEXT_NUMBERS = frozenset({"Port", "Asn32"})  # accepted as numbers, compared as text
+REF_KEYS = ("id", "name")
+
+
+def snake(name: str) -> str:
+    """``deviceOS`` -> ``device_os``, ``appCategory`` -> ``app_category``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def is_ref(t: Any) -> bool:
+    return isinstance(t, GraphQLInputObjectType) and t.name.endswith("RefInput")
+
+
+def ref_item(item: Any) -> dict[str, str]:
+    """A reference in canonical form: ``{"id": ...}`` or ``{"name": ...}`` (a string is a name)."""
+    if isinstance(item, str):
+        return {"name": item}
+    key = next(k for k in REF_KEYS if k in item)
+    return {key: str(item[key])}
+
+
+def _sort_key(v: Any) -> Any:
+    return tuple(sorted(v.items())) if isinstance(v, dict) else (str(type(v)), v)
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str  # GraphQL name
+    key: str  # snake_case input name
+    named: Any  # named type
+    is_list: bool
+    non_null: bool
+    default: Any  # GraphQL default (camelCase) or Undefined
+
+
+def _fields(t: GraphQLInputObjectType) -> list[_Field]:
+    out = []
+    for name, f in t.fields.items():
+        nullable = get_nullable_type(f.type)
+        out.append(
+            _Field(
+                name,
+                snake(name),
+                get_named_type(f.type),
+                is_list_type(nullable),
+                is_non_null_type(f.type),
+                f.default_value,
+            )
+        )
+    return out
+
+
+class InputModel:
+    """Schema, canonical form and conversions for one GraphQL input object type.
+
+    ``overrides`` sets defaults the schema lacks, by ``"TypeName.fieldName"`` (e.g. a rule is
+    enabled unless told otherwise, where Cato requires ``enabled``)."""
+
+    def __init__(self, type_name: str, overrides: Mapping[str, Any] | None = None) -> None:
+        t = _schema().get_type(type_name)
+        if not isinstance(t, GraphQLInputObjectType):
+            raise KeyError(f"{type_name} is not an input object type in the Cato schema subset")
+        self.type = t
+        self.overrides = dict(overrides or {})
+        self._plans: dict[str, list[_Field]] = {}
+        self._defaults: dict[tuple[str, str], Any] = {}
+
+    def fields(self, t: GraphQLInputObjectType) -> list[_Field]:
+        if t.name not in self._plans:
+            self._plans[t.name] = _fields(t)
+        return self._plans[t.name]
+
+    def default(self, t: GraphQLInputObjectType, f: _Field) -> Any:
+        """The GraphQL default of a field (camelCase), with overrides; Undefined if none."""
+        return self.overrides.get(f"{t.name}.{f.name}", f.default)
+
+    # -- jsonschema ---------------------------------------------------------------------------
+    @cached_property
+    def schema(self) -> dict[str, Any]:
+        return self._object_schema(self.type, ())
+
+    def _object_schema(self, t: GraphQLInputObjectType, seen: tuple[str, ...]) -> dict[str, Any]:
+        if t.name in seen:
+            raise ValueError(f"recursive input type {t.name}")
+        props, required = {}, []
+        for f in self.fields(t):
+            sub = self._field_schema(f, (*seen, t.name))
+            default = self.default(t, f)
+            if default is not Undefined:
+                sub["default"] = self._snake_value(f, default)
+            elif f.non_null:
+                required.append(f.key)
+            props[f.key] = sub
+        out: dict[str, Any] = {
+            "type": "object",
+            "properties": props,
+            # Unknown keys are reported as "'x' is not one of <the keys>": the fix is in the message.
+            "propertyNames": {"enum": sorted(props)},
+        }
+        if required:
+            out["required"] = required
+        return out
+
+    def _field_schema(self, f: _Field, seen: tuple[str, ...]) -> dict[str, Any]:
+        if is_ref(f.named):
+            item: dict[str, Any] = {
+                "type": ["string", "object"],
+                "minLength": 1,
+                "properties": {k: {"type": "string", "minLength": 1} for k in REF_KEYS},
+                "propertyNames": {"enum": list(REF_KEYS)},
+                "minProperties": 1,
+                "maxProperties": 1,
+                "x-cato-ref": f.named.name,
+            }
+        elif isinstance(f.named, GraphQLInputObjectType):
+            item = self._object_schema(f.named, seen)
+        elif isinstance(f.named, GraphQLEnumType):
+            item = {"enum": sorted(f.named.values)}
+        else:
+            item = copy.deepcopy(SCALARS.get(f.named.name, {"type": "string"}))
+        return {"type": "array", "items": item} if f.is_list else item
+
+    def _snake_value(self, f: _Field, value: Any) -> Any:
+        """A GraphQL (camelCase) value of field ``f`` as snake_case inputs."""
+        if value is None or not isinstance(f.named, GraphQLInputObjectType) or is_ref(f.named):
+            return copy.deepcopy(value)
+        by = {x.name: x for x in self.fields(f.named)}
+        conv = lambda v: {by[k].key: self._snake_value(by[k], x) for k, x in v.items() if k in by}  # noqa: E731
+        return [conv(v) for v in value] if f.is_list else conv(value)
+
+    # -- canonical form -----------------------------------------------------------------------
+    def canonical(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        return self._canon_object(self.type, value)
+
+    def _canon_object(self, t: GraphQLInputObjectType, value: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for f in self.fields(t):
+            v = self._canon_field(f, value.get(f.key))
+            if v is not None and v == self._canon_default(t, f):
+                continue
+            if v is None or v == [] or v == {}:
+                continue
+            out[f.key] = v
+        return out
+
+    def _canon_default(self, t: GraphQLInputObjectType, f: _Field) -> Any:
+        """The canonical form of a field's default (None if it has none), computed once."""
+        key = (t.name, f.name)
+        if key not in self._defaults:
+            default = self.default(t, f)
+            self._defaults[key] = (
+                None if default is Undefined else self._canon_field(f, self._snake_value(f, default))
+            )
+        return self._defaults[key]
+
+    def _canon_field(self, f: _Field, v: Any) -> Any:
+        if v is None:
+            return None
+        if f.is_list:
+            items = [self._canon_leaf(f, x) for x in v]
+            if is_ref(f.named) or not isinstance(f.named, GraphQLInputObjectType):
+                items = sorted(items, key=_sort_key)
+            return items
+        return self._canon_leaf(f, v)
+
+    def _canon_leaf(self, f: _Field, v: Any) -> Any:
+        if is_ref(f.named):
+            return ref_item(v)
+        if isinstance(f.named, GraphQLInputObjectType):
+            return self._canon_object(f.named, v)
+        if f.named.name in TEXT_NUMBERS:
+            return str(v)
+        return v
+
+    # -- GraphQL input ------------------------------------------------------------------------
+    def to_graphql(self, value: Mapping[str, Any], target: str | None = None) -> dict[str, Any]:
+        """Canonical inputs -> a full GraphQL input of this type, or projected onto ``target``
+        (e.g. the matching ``…UpdateRuleDataInput``, whose fields are a subset of the same names)."""
+        full = self._gql_object(self.type, value)
+        if target is None:
+            return full
+        t = _schema().get_type(target)
+        assert isinstance(t, GraphQLInputObjectType), target
+        return _project(full, t)
+
+    def _gql_object(self, t: GraphQLInputObjectType, value: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields(t):
+            v = value.get(f.key)
+            if v is None:
+                default = self.default(t, f)
+                if default is not Undefined and default is not None:
+                    # Fill the default through the walker so nested defaults are complete too.
+                    v = self._snake_value(f, default)
+            if v is None:
+                if f.is_list and f.non_null:
+                    out[f.name] = []
+                elif isinstance(f.named, GraphQLInputObjectType) and f.non_null and not is_ref(f.named):
+                    out[f.name] = self._gql_object(f.named, {})
+                elif not f.non_null:
+                    out[f.name] = None
+                continue
+            out[f.name] = [self._gql_leaf(f, x) for x in v] if f.is_list else self._gql_leaf(f, v)
+        return out
+
+    def _gql_leaf(self, f: _Field, v: Any) -> Any:
+        if is_ref(f.named):
+            ref = ref_item(v)
+            return {"by": "ID", "input": ref["id"]} if "id" in ref else {"by": "NAME", "input": ref["name"]}
+        if isinstance(f.named, GraphQLInputObjectType):
+            return self._gql_object(f.named, v)
+        if f.named.name in TEXT_NUMBERS:
+            return str(v)
+        return v
+
+    # -- live objects -------------------------------------------------------------------------
+    def from_live(
+        self, live: Mapping[str, Any], by_id: Callable[[str, str], bool] = lambda t, i: False
+    ) -> dict:
+        """A live object (output type) -> canonical inputs. ``by_id(ref type, id)`` says whether the
+        prior inputs named that object by id; otherwise it is shown by name."""
+        return self.canonical(self._live_object(self.type, live, by_id))
+
+    def _live_object(self, t: GraphQLInputObjectType, live: Mapping[str, Any], by_id) -> dict[str, Any]:
+        out = {}
+        for f in self.fields(t):
+            v = live.get(f.name)
+            if v is None:
+                continue
+            out[f.key] = (
+                [self._live_leaf(f, x, by_id) for x in v] if f.is_list else self._live_leaf(f, v, by_id)
+            )
+        return out
+
+    def _live_leaf(self, f: _Field, v: Any, by_id) -> Any:
+        if is_ref(f.named):
+            rid = str(v.get("id") or "")
+            return {"id": rid} if (by_id(f.named.name, rid) or not v.get("name")) else {"name": v["name"]}
+        if isinstance(f.named, GraphQLInputObjectType):
+            return self._live_object(f.named, v, by_id)
+        return v
+
+    # -- references ---------------------------------------------------------------------------
+    def refs(self, value: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str, dict[str, str]]]:
+        """(property path, RefInput type name, {"id"|"name": ...}) of every reference in ``value``."""
+        yield from self._refs(self.type, value, path)
+
+    def _refs(self, t: GraphQLInputObjectType, value: Mapping[str, Any], path: str):
+        for f in self.fields(t):
+            v = value.get(f.key)
+            if v is None or not isinstance(f.named, GraphQLInputObjectType):
+                continue
+            items = list(enumerate(v)) if f.is_list else [(None, v)]
+            for i, x in items:
+                p = f"{path}.{f.key}" if path else f.key
+                p = p if i is None else f"{p}[{i}]"
+                if is_ref(f.named):
+                    if isinstance(x, str | dict):
+                        yield p, f.named.name, x
+                elif isinstance(x, Mapping):
+                    yield from self._refs(f.named, x, p)
+
+    def walk_objects(self, value: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str, Mapping]]:
+        """(property path, input type name, object) of every input object in ``value``, itself included."""
+        yield path, self.type.name, value
+        yield from self._objects(self.type, value, path)
+
+    def _objects(self, t: GraphQLInputObjectType, value: Mapping[str, Any], path: str):
+        for f in self.fields(t):
+            v = value.get(f.key)
+            if v is None or not isinstance(f.named, GraphQLInputObjectType) or is_ref(f.named):
+                continue
+            for i, x in list(enumerate(v)) if f.is_list else [(None, v)]:
+                p = f"{path}.{f.key}" if path else f.key
+                p = p if i is None else f"{p}[{i}]"
+                if isinstance(x, Mapping):
+                    yield p, f.named.name, x
+                    yield from self._objects(f.named, x, p)
+
+
+def _project(value: Any, t: GraphQLInputObjectType) -> Any:
+    """Keep the fields of ``value`` that input type ``t`` has, recursively."""
+    out = {}
+    for name, f in t.fields.items():
+        if name not in value:
+            continue
+        v, named = value[name], get_named_type(f.type)
+        if isinstance(named, GraphQLInputObjectType) and not is_ref(named) and v is not None:
+            v = [_project(x, named) for x in v] if isinstance(v, list) else _project(v, named)
+        out[name] = v
+    return out
+
+
+# -- typed Python arguments ---------------------------------------------------------------------------
+_PY_SCALARS = {"Boolean": "bool", "Int": "int", "Float": "float", "Port": "str | int", "Asn32": "str | int"}
+
+
+def _args_name(type_name: str, roots: Mapping[str, str]) -> str:
+    return roots.get(type_name) or re.sub(r"Input$", "", type_name) + "Args"
+
+
+def typed_dicts(roots: Mapping[str, str], overrides: Mapping[str, Any], docs: Any = None) -> str:
+    """Python source of TypedDicts for the input types under ``roots`` ({type name: class name}),
+    field docstrings taken from ``docs`` (a schema with descriptions, e.g. Cato's full one)."""
+    schema, done, blocks = _schema(), set(), []
+
+    def doc_of(t: str, f: str) -> str:
+        dt = docs.type_map.get(t) if docs is not None else None
+        text = (getattr(dt, "fields", {}).get(f) or object()).__dict__.get("description") if dt else None
+        return " ".join((text or "").split()).replace('"""', "'''").replace("\\", "\\\\")
+
+    def emit(t: GraphQLInputObjectType) -> None:
+        if t.name in done:
+            return
+        done.add(t.name)
+        fields, cls = [], _args_name(t.name, roots)
+        for f in _fields(t):
+            if is_ref(f.named):
+                py = "str | RefArgs"
+            elif isinstance(f.named, GraphQLInputObjectType):
+                emit(f.named)
+                py = _args_name(f.named.name, roots)
+            elif isinstance(f.named, GraphQLEnumType):
+                py = "Literal[" + ", ".join(json.dumps(v) for v in sorted(f.named.values)) + "]"
+            else:
+                py = _PY_SCALARS.get(f.named.name, "str")
+            py = f"Sequence[Input[{py}]]" if f.is_list else py
+            required = f.non_null and overrides.get(f"{t.name}.{f.name}", f.default) is Undefined
+            fields.append(
+                (f.key, f"Required[Input[{py}]]" if required else f"Input[{py}]", doc_of(t.name, f.name))
+            )
+        if any(keyword.iskeyword(k) for k, _, _ in fields):  # `from`: only the functional form allows it
+            body = "".join(f"\n        {json.dumps(k)}: {py}," for k, py, _ in fields)
+            blocks.append(f'{cls} = TypedDict(\n    "{cls}",\n    {{{body}\n    }},\n    total=False,\n)')
+            return
+        lines = [f"class {cls}(TypedDict, total=False):"]
+        for k, py, text in fields:
+            lines.append(f"    {k}: {py}")
+            if text:
+                lines.append(f'    """{text}"""')
+        blocks.append("\n".join(lines))
+
+    for name in roots:
+        emit(schema.get_type(name))
+    return "\n\n\n".join(blocks)

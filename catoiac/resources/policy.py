@@ -1,0 +1,384 @@
+"""Firewall policy resources: read a policy once, plan, and apply every change in one revision.
+
+A policy resource owns some sections of one policy (see ``policy_plan`` for ownership and
+placement). Its id is ``<policy>:<owned section names, sorted, comma-separated>`` (a comma inside
+a name is written ``\\,``), e.g. ``internetFirewall:Corporate,Guest Wi-Fi``: that is also what
+``import`` takes. After creation the owned sections are tracked by their Cato ids (the
+``section_ids`` output), so a section renamed in the console is still recognised.
+
+Applying (create, update, delete) is transactional:
+
+1. Plan against the read path's view of the policy (one ``policy`` query per provider process),
+   after checking every reference to sites, hosts, ranges, interfaces (and groups, when the read
+   path has them) by id or name, and every name and position. Most failures happen here, before
+   any write; nothing changes means no revision at all.
+2. Discard open revisions a previous, interrupted run of this resource left (ours are named
+   ``catoiac <resource id>``), then open one revision. Its reply carries the policy's layout; if
+   someone published since our read, the policy is read again in the revision and re-planned.
+3. Run every operation with ``revision {id}``, then publish once.
+4. On any failure (a FAILURE payload, a transport error, a lost reply) discard the revision, so the
+   published policy is as it was and no revision stays open. A publish whose reply was lost is
+   resolved by listing revisions: still open means not published (discarded), gone means published.
+
+Cato never moves or removes a policy's first section. A resource that owns it (it created the first
+section of an empty policy) leaves it behind, empty, when destroyed; a later create that declares a
+section of that name takes it over instead of failing on the name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ..errors import CatoError, OutcomeUnknownError
+from ..readpath import LOADERS, AccountReader, register_loader
+from ..session import Session
+from .gql_schema import InputModel
+from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
+
+logger = logging.getLogger("catoiac.policy")
+
+# Ref input type -> read-path collection whose ids and names a reference is checked against.
+REF_COLLECTIONS = {
+    "SiteRefInput": "sites",
+    "HostRefInput": "hosts",
+    "SiteNetworkSubnetRefInput": "ranges",
+    "NetworkInterfaceRefInput": "interfaces",
+    "GroupRefInput": "groups",
+}
+REVISION_PREFIX = "catoiac "
+
+
+class PolicyApplyError(CatoError):
+    """A revision failed and was discarded: the published policy is unchanged."""
+
+
+@dataclass(frozen=True)
+class PolicyKind:
+    field: str  # GraphQL namespace and read-path collection: internetFirewall
+    prefix: str  # type and document prefix: InternetFirewall
+
+    @cached_property
+    def rule(self) -> InputModel:
+        # Cato requires `enabled`; a rule declared without it is enabled.
+        return InputModel(f"{self.prefix}AddRuleDataInput", {f"{self.prefix}AddRuleDataInput.enabled": True})
+
+    def doc(self, name: str) -> str:
+        return f"Read{self.prefix}Policy" if name == "Read" else f"{self.prefix}{name}"
+
+
+INTERNET_FIREWALL = PolicyKind("internetFirewall", "InternetFirewall")
+WAN_FIREWALL = PolicyKind("wanFirewall", "WanFirewall")
+
+
+# -- ids -----------------------------------------------------------------------------------------
+def resource_id(kind: PolicyKind, section_names: list[str]) -> str:
+    return f"{kind.field}:" + ",".join(
+        n.replace("\\", "\\\\").replace(",", "\\,") for n in sorted(section_names)
+    )
+
+
+def parse_id(kind: PolicyKind, rid: str) -> list[str]:
+    prefix = f"{kind.field}:"
+    if not rid.startswith(prefix):
+        raise PlanError(
+            f"{rid!r} is not a {kind.prefix}Policy id: use {prefix}<owned section names, comma-separated>, "
+            f"e.g. {prefix}Corporate,Guest"
+        )
+    parts = re.split(r"(?<!\\),", rid[len(prefix) :])
+    return [p.replace("\\,", ",").replace("\\\\", "\\") for p in parts if p]
+
+
+# -- read path ------------------------------------------------------------------------------------
+def _sections_of(policy: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A ``policy`` payload -> {section id: {id, name, rules: [{id, name, system, live}]}}, in policy
+    order; rules of a policy without sections sit under the id ""."""
+    out: dict[str, dict[str, Any]] = {}
+    for sp in policy.get("sections") or []:
+        sid = str(sp["section"]["id"])
+        out[sid] = {"id": sid, "name": sp["section"]["name"], "rules": []}
+    for rp in policy.get("rules") or []:
+        rule = rp["rule"]
+        sid = str((rule.get("section") or {}).get("id") or "")
+        sec = out.setdefault(sid, {"id": sid, "name": "", "rules": []})
+        system = "SYSTEM" in (rp.get("properties") or [])
+        sec["rules"].append({"id": str(rule["id"]), "name": rule["name"], "system": system, "live": rule})
+    if "" in out:  # unsectioned rules come first
+        out = {"": out.pop(""), **out}
+    return out
+
+
+def _loader(kind: PolicyKind):
+    def load(r: AccountReader) -> dict[str, dict[str, Any]]:
+        data = r.client.execute(kind.doc("Read"), {})
+        return _sections_of(data["policy"][kind.field]["policy"])
+
+    return load
+
+
+# Rules show the names of the objects they refer to: renaming one makes the cached policy stale.
+for _kind in (INTERNET_FIREWALL, WAN_FIREWALL):
+    register_loader(_kind.field, _loader(_kind), depends_on=tuple(REF_COLLECTIONS.values()))
+
+
+def _live_sections(
+    kind: PolicyKind, collection: Mapping[str, Mapping[str, Any]], by_id, owned: set[Ref] | None = None
+) -> list[Section]:
+    """The policy as planner data; rule bodies only for ``owned`` sections (all if None): others'
+    rules are only positioned around, and converting 500 bodies is most of a refresh's time."""
+
+    def body(sid: str, r: Mapping[str, Any]) -> dict[str, Any]:
+        wanted = owned is None or sid in owned
+        return kind.rule.from_live(r["live"], by_id) if wanted and "live" in r else {}
+
+    return [
+        Section(
+            s["id"], s["name"], [Rule(r["id"], r["name"], body(s["id"], r), r["system"]) for r in s["rules"]]
+        )
+        for s in collection.values()
+    ]
+
+
+def _mine(kind: PolicyKind, collection, by_id, rid: str | None, olds) -> tuple[list[Section], set[Ref]]:
+    """The live policy with the bodies of the owned sections, and the owned section ids."""
+    layout = _live_sections(kind, collection, by_id, owned=set())
+    owned = _owned(kind, rid, olds, layout) if olds is not None else set()
+    return _live_sections(kind, collection, by_id, owned), owned
+
+
+def _id_refs(kind: PolicyKind, inputs: Mapping[str, Any] | None):
+    """by_id(ref type, id): whether the prior inputs named that object by id."""
+    used = set()
+    for s in (inputs or {}).get("sections") or []:
+        for r in s.get("rules") or []:
+            for _, t, ref in kind.rule.refs(r):
+                if isinstance(ref, dict) and "id" in ref:
+                    used.add((t, str(ref["id"])))
+    return lambda t, i: (t, i) in used
+
+
+def _owned(
+    kind: PolicyKind, rid: str | None, props: Mapping[str, Any] | None, live: list[Section]
+) -> set[Ref]:
+    """Owned section ids: the ``section_ids`` output, else the names in the resource id."""
+    ids = (props or {}).get("section_ids")
+    if isinstance(ids, Mapping) and ids:
+        return {str(v) for v in ids.values()}
+    names = set(parse_id(kind, rid)) if rid else set()
+    return {s.id for s in live if s.id and s.name in names}
+
+
+def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, Any]):
+    """(inputs, outputs) of the owned sections as they are, or None when none is left."""
+    live, owned = _mine(kind, session.reader.get(kind.field), _id_refs(kind, props), rid, props)
+    mine = [s for s in live if s.id in owned]
+    if not mine:
+        return None
+    inputs: dict[str, Any] = {
+        "sections": [{"name": s.name, "rules": [r.body for r in s.rules if not r.system]} for s in mine]
+    }
+    if props.get("after_section") is not None:
+        inputs["after_section"] = props["after_section"]
+    return inputs, _outputs(kind, rid, inputs, mine)
+
+
+def _leftover_first(live: list[Section], desired: list[Mapping[str, Any]]) -> set[Ref]:
+    """On create, an empty first section with a declared name is taken over: Cato never removes a
+    policy's first section, so a destroyed resource that owned it leaves it behind, empty."""
+    first = live[0] if live and live[0].id else None
+    if first and first.name in {d["name"] for d in desired} and all(r.system for r in first.rules):
+        return {first.id}
+    return set()
+
+
+def _outputs(kind: PolicyKind, rid: str, inputs: Mapping[str, Any], mine: list[Section]) -> dict[str, Any]:
+    return {
+        **inputs,
+        "resource_id": rid,
+        "policy": kind.field,
+        "section_ids": {s.name: str(s.id) for s in mine},
+        "rule_ids": {r.name: str(r.id) for s in mine for r in s.rules if not r.system},
+    }
+
+
+# -- checks against the read path ----------------------------------------------------------------
+def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
+    """Every reference to an object the read path knows names exactly one object."""
+    problems = []
+    for i, d in enumerate(desired):
+        for j, rule in enumerate(d.get("rules") or []):
+            for path, t, ref in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
+                coll = REF_COLLECTIONS.get(t)
+                if coll is None or coll not in LOADERS:
+                    continue  # catalog objects (applications, services...): Cato checks them
+                objects = session.reader.get(coll)
+                what = coll.rstrip("s")
+                if "id" in ref:
+                    if str(ref["id"]) not in objects:
+                        problems.append(f"{path}: no {what} has id {ref['id']!r}: check the id, or name it")
+                    continue
+                found = [o for o in objects.values() if o.get("name") == ref["name"]]
+                if not found:
+                    problems.append(f"{path}: no {what} is named {ref['name']!r}: check the name")
+                elif len(found) > 1:
+                    problems.append(
+                        f"{path}: {len(found)} {coll} are named {ref['name']!r}: refer to one by id, "
+                        f'e.g. {{"id": "{found[0]["id"]}"}}'
+                    )
+    if problems:
+        raise PlanError("; ".join(problems))
+
+
+# -- apply ----------------------------------------------------------------------------------------
+class _Revision:
+    """One open revision of one policy and the operations run in it."""
+
+    def __init__(self, kind: PolicyKind, session: Session, rid: str) -> None:
+        self.kind, self.client, self.name = kind, session.client, f"{REVISION_PREFIX}{rid}"
+        self.id: str | None = None
+        self.created: dict[New, str] = {}
+
+    def _ns(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        return data["policy"][self.kind.field]
+
+    def discard_leftovers(self) -> None:
+        data = self.client.execute(self.kind.doc("Revisions"), {})
+        for rev in (self._ns(data).get("revisions") or {}).get("revision") or []:
+            if rev["name"] == self.name:
+                logger.info("discarding revision %s left open by an interrupted run", rev["id"])
+                self.client.execute(self.kind.doc("DiscardRevision"), {"revisionId": rev["id"]})
+
+    def open(self, description: str) -> dict[str, dict[str, Any]]:
+        """Create the revision; its layout as the read path's collection shape."""
+        try:
+            data = self.client.execute(
+                self.kind.doc("CreateRevision"), {"input": {"name": self.name, "description": description}}
+            )
+        except OutcomeUnknownError:
+            self.discard_leftovers()  # it may exist: it must not stay open
+            raise
+        policy = self._ns(data)["createPolicyRevision"]["policy"]
+        self.id = str(policy["revision"]["id"])
+        return _sections_of(policy)
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        data = self.client.execute(self.kind.doc("Read"), {"input": {"revision": {"id": self.id}}})
+        return _sections_of(self._ns(data)["policy"])
+
+    def ref(self, r: Ref | None) -> str | None:
+        return self.created[r] if isinstance(r, New) else r
+
+    def run(self, op: Op) -> None:
+        kind, variables = self.kind, {"revisionId": self.id}
+        pos = {"position": op.position, "ref": self.ref(op.ref)} if op.position else None
+        if op.kind == "addRule":
+            variables["input"] = {"rule": kind.rule.to_graphql(op.body or {}), "at": pos}
+        elif op.kind == "updateRule":
+            body = kind.rule.to_graphql(op.body or {}, target=f"{kind.prefix}UpdateRuleDataInput")
+            variables["input"] = {"id": self.ref(op.target), "rule": body}
+        elif op.kind in ("moveRule", "moveSection"):
+            variables["input"] = {"id": self.ref(op.target), "to": pos}
+        elif op.kind in ("removeRule", "removeSection"):
+            variables["input"] = {"id": self.ref(op.target)}
+        elif op.kind == "addSection":
+            variables["input"] = {"section": {"name": op.name}, "at": pos}
+        elif op.kind == "updateSection":
+            variables["input"] = {"id": self.ref(op.target), "section": {"name": op.name}}
+        data = self.client.execute(kind.doc(op.kind[0].upper() + op.kind[1:]), variables)
+        if isinstance(op.target, New):
+            payload = self._ns(data)[op.kind]
+            obj = payload["rule"]["rule"] if op.kind == "addRule" else payload["section"]["section"]
+            self.created[op.target] = str(obj["id"])
+
+    def publish(self, description: str) -> None:
+        variables = {"revisionId": self.id, "input": {"name": self.name, "description": description}}
+        try:
+            self.client.execute(self.kind.doc("PublishRevision"), variables)
+        except OutcomeUnknownError:
+            if self.is_open():
+                raise
+            logger.info("publish reply lost, but revision %s is no longer open: it was published", self.id)
+        self.id = None
+
+    def is_open(self) -> bool:
+        data = self.client.execute(self.kind.doc("Revisions"), {})
+        return any(r["id"] == self.id for r in (self._ns(data).get("revisions") or {}).get("revision") or [])
+
+    def discard(self) -> str:
+        """Discard after a failure; returns a note for the error message."""
+        if self.id is None:
+            return ""
+        try:
+            self.client.execute(self.kind.doc("DiscardRevision"), {"revisionId": self.id})
+        except CatoError as e:
+            return (
+                f"; discarding revision {self.id} failed too ({e}): nothing was published, and the next run "
+                "discards it"
+            )
+        return f"; revision {self.id} was discarded, the published policy is unchanged"
+
+
+def _summary(ops: list[Op]) -> str:
+    counts: dict[str, int] = {}
+    for op in ops:
+        counts[op.kind] = counts.get(op.kind, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no change"
+
+
+def _layout(sections: Mapping[str, Mapping[str, Any]]) -> list[Any]:
+    return [(s["id"], s["name"], [r["id"] for r in s["rules"]]) for s in sections.values()]
+
+
+def apply(kind: PolicyKind, session: Session, rid: str | None, olds: Mapping[str, Any] | None, news):
+    """Create (rid None), update, or delete (news None) the owned sections; (id, outputs)."""
+    desired = list((news or {}).get("sections") or [])
+    after = (news or {}).get("after_section")
+    rid = rid or resource_id(kind, [d["name"] for d in desired])
+    deleting = news is None
+    by_id = _id_refs(kind, news)  # live bodies in the form of the desired ones, so equal means equal
+    if desired:
+        check_refs(kind, session, desired)
+    collection = session.reader.get(kind.field)
+    live, owned = _mine(kind, collection, by_id, rid, olds)
+    if olds is None:
+        owned = _leftover_first(live, desired)
+    ops = plan(live, owned, desired, after_section=after, deleting=deleting)
+    if not ops:
+        return rid, _outputs(kind, rid, news or {}, [s for s in live if s.id in owned])
+
+    rev = _Revision(kind, session, rid)
+    try:
+        rev.discard_leftovers()
+        layout = rev.open(f"pulumi: {_summary(ops)}")
+        if _layout(layout) != _layout(collection):  # someone published since our read: plan again
+            live = _live_sections(kind, rev.read(), by_id, owned)
+            owned = {s.id for s in live if s.id in owned}
+            ops = plan(live, owned, desired, after_section=after, deleting=deleting)
+        for op in ops:
+            try:
+                rev.run(op)
+            except CatoError as e:
+                raise PolicyApplyError(f"{op.describe()} failed: {e}") from e
+        rev.publish(f"pulumi: {_summary(ops)}")
+    except CatoError as e:
+        raise PolicyApplyError(f"{kind.prefix}Policy {rid}: {e}{rev.discard()}") from e
+    except BaseException:
+        rev.discard()
+        raise
+    finally:
+        session.reader.invalidate(kind.field)
+
+    final = simulate(live, ops)
+    ids = {**rev.created}
+    mine = [
+        Section(
+            ids.get(s.id, s.id), s.name, [Rule(ids.get(r.id, r.id), r.name) for r in s.rules if not r.system]
+        )
+        for s in final
+        if isinstance(s.id, New) or (s.id and s.id in owned)
+    ]
+    return rid, _outputs(kind, rid, news or {}, mine)
