@@ -1,0 +1,148 @@
+"""Device facts that contradict the configuration.
+
+``devices`` (the ``devices.list`` query, paged) is registered as a read-path collection here, so
+drift, refresh and export share one read of it. Fact checks are per spec name and run on the
+desired inputs: a static host whose MAC Cato sees at another IP, a site whose socket model is
+not the declared connection type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..readpath import AccountReader, register_loader
+
+PAGE = 100  # DeviceV2Input's documented default page size: safe against the real API's cap
+
+
+def _mac(value: Any) -> str | None:
+    return str(value).lower().replace("-", ":") if value else None
+
+
+def load_devices(r: AccountReader) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    start = 0
+    while True:
+        data = r.client.execute(
+            "DevicesList",
+            {
+                "input": {
+                    "paging": {"from": start, "limit": PAGE},
+                    "sort": {"id": {"direction": "ASC", "priority": 1}},
+                }
+            },
+        )
+        page = (data.get("devices") or {}).get("list") or {}
+        items = page.get("device") or []
+        total = (page.get("paging") or {}).get("total") or 0
+        for d in items:
+            out[str(d["id"])] = {
+                "id": str(d["id"]),
+                "name": d.get("name"),
+                "ip": d.get("ipAddress"),
+                "mac_address": _mac((d.get("nic") or {}).get("macAddress")),
+                "site_id": str((d.get("site") or {}).get("id") or "") or None,
+                "managed": bool(d.get("isManaged")),
+                "model": (d.get("hw") or {}).get("model"),
+                "hw_type": (d.get("hw") or {}).get("type"),
+            }
+        start += len(items)
+        if r._on_page:  # the reader's progress hook, which the built-in loaders call too
+            r._on_page("device", start, total)
+        if not items or start >= total:
+            return out
+
+
+register_loader("devices", load_devices)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something Cato observes that the configuration contradicts."""
+
+    property: str
+    declared: Any
+    observed: Any
+    detail: str
+    source: str  # where the observation comes from, e.g. "devices.list device host-42"
+
+
+FactCheck = Callable[[Mapping[str, Any], str, AccountReader], list[Fact]]
+FACT_CHECKS: dict[str, FactCheck] = {}
+
+
+def register_fact_check(spec_name: str, check: FactCheck) -> None:
+    FACT_CHECKS[spec_name] = check
+
+
+_MAC_INDEX: dict[int, tuple[Mapping, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def _by_mac(devices: Mapping[str, Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Devices by MAC, built once per loaded collection (a reload is a new dict)."""
+    cached = _MAC_INDEX.get(id(devices))
+    if cached is None or cached[0] is not devices:
+        index: dict[str, list[dict[str, Any]]] = {}
+        for d in sorted(devices.values(), key=lambda d: d["id"]):
+            if d.get("mac_address"):
+                index.setdefault(d["mac_address"], []).append(d)
+        _MAC_INDEX.clear()  # one live collection at a time is all a run needs
+        cached = _MAC_INDEX[id(devices)] = (devices, index)
+    return cached[1]
+
+
+def check_static_host(desired: Mapping[str, Any], resource_id: str, view) -> list[Fact]:
+    """The host's MAC seen at another IP: the reservation no longer matches the machine."""
+    mac, ip = _mac(desired.get("mac_address")), desired.get("ip")
+    if not mac or not ip:
+        return []
+    facts = []
+    for d in _by_mac(view.get("devices")).get(mac, ()):
+        if d.get("ip") and d["ip"] != ip:
+            facts.append(
+                Fact(
+                    "mac_address",
+                    {"mac_address": mac, "ip": ip},
+                    {"mac_address": mac, "ip": d["ip"], "device": d.get("name")},
+                    f"MAC {mac} is seen at {d['ip']} (device {d.get('name')!r}), not at the reserved {ip}",
+                    f"devices.list device {d['id']}",
+                )
+            )
+    return facts
+
+
+def socket_platform(connection_type: str | None) -> str | None:
+    """The socket platform a connection type declares (``SOCKET_X1600`` -> ``X1600``)."""
+    if not connection_type or not connection_type.startswith("SOCKET_"):
+        return None
+    return connection_type.removeprefix("SOCKET_").upper()
+
+
+def check_socket_site(desired: Mapping[str, Any], resource_id: str, view) -> list[Fact]:
+    """The socket Cato sees (accountSnapshot device platform) is another model than declared."""
+    want = socket_platform(desired.get("connection_type"))
+    site = view.get("sites").get(str(resource_id))
+    if want is None or site is None:
+        return []
+    facts = []
+    for dev in site.get("devices") or []:
+        info = dev.get("socketInfo") or {}
+        seen = str(info.get("platform") or "").upper()
+        if seen and seen != want:
+            facts.append(
+                Fact(
+                    "connection_type",
+                    desired.get("connection_type"),
+                    seen,
+                    f"socket {info.get('serial') or dev.get('id')} is a {seen}, the site declares "
+                    f"{desired.get('connection_type')}",
+                    f"accountSnapshot site {resource_id} device {dev.get('id')}",
+                )
+            )
+    return facts
+
+
+register_fact_check("StaticHost", check_static_host)
+register_fact_check("SocketSite", check_socket_site)

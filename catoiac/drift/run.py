@@ -1,0 +1,460 @@
+"""``catoiac drift``: compare the stacks' state with the live account and explain each difference.
+
+Never writes anything: no ``pulumi up``/``refresh``, no state change, no Cato mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..client import CatoClient
+from ..config import ClientConfig
+from ..errors import CatoError, ConfigurationError
+from ..readpath import LOADERS, AccountReader
+from ..resources import Engine
+from ..resources.specs import SPECS
+from ..session import Session
+from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
+from .audit import (
+    AUDIT_MODELS,
+    AuditCache,
+    AuditFeed,
+    AuditModel,
+    AuditRecord,
+    Interest,
+    OwnKey,
+    RecordIndex,
+    Target,
+    audit_fields,
+    default_cache_dir,
+    infer_own_key,
+    pick,
+)
+from .compare import MOVED, Change, ItemIds, compare
+from .devices import FACT_CHECKS
+from .ignore import IgnoreEntry, judge, today_utc
+from .report import (
+    DELETED,
+    DEVICE,
+    MODIFIED,
+    REORDERED,
+    UNMANAGED,
+    Attribution,
+    Coverage,
+    DriftReport,
+    Finding,
+    ResourceRef,
+    StackInfo,
+)
+from .state import SECRET, StackState, StateResource
+
+_CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a property in place
+WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
+DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
+
+# Live objects a spec's collection holds that no resource of that spec can manage.
+UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "NetworkRange": lambda obj: obj.get("range_type") == "Native",  # part of its SocketSite
+    # Rules outside any section: a policy resource owns sections, so nothing can own these.
+    "InternetFirewallPolicy": lambda obj: obj.get("id") == "",
+    "WanFirewallPolicy": lambda obj: obj.get("id") == "",
+}
+
+
+def _section_ids(res: StateResource) -> set[str]:
+    ids = res.outputs.get("section_ids")
+    return {str(v) for v in ids.values()} if isinstance(ids, Mapping) else set()
+
+
+# Which live collection ids a resource owns (default: its own id). A policy resource owns sections.
+MANAGED_IDS: dict[str, Callable[[StateResource], set[str]]] = {
+    "InternetFirewallPolicy": _section_ids,
+    "WanFirewallPolicy": _section_ids,
+}
+# Objects that exist by themselves (a site's ports come with the site): counted for coverage, never
+# reported as unmanaged, since nobody created them out of band.
+IMPLICIT = {"SocketInterface"}
+# Unmanaged objects of these specs are items inside the resource (a policy's sections).
+UNMANAGED_ITEM = {"InternetFirewallPolicy": "section", "WanFirewallPolicy": "section"}
+
+
+def item_ids(outputs: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """{item type: {name: id}} from a resource's outputs (policies: section_ids, rule_ids)."""
+    out = {}
+    for item, key in (("section", "section_ids"), ("rule", "rule_ids")):
+        v = outputs.get(key)
+        if isinstance(v, Mapping):
+            out[item] = {str(n): str(i) for n, i in v.items()}
+    return out
+
+
+# Which audit model a parent input points to (a range deleted with its site has no record of its own).
+PARENT_MODELS: dict[str, AuditModel] = {"site_id": AUDIT_MODELS["SocketSite"]}
+
+
+@dataclass
+class DriftOptions:
+    stacks: list[str] = field(default_factory=list)
+    cwd: str | None = None
+    state_files: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    account_id: str | None = None
+    endpoint: str | None = None
+    own_key_id: str | None = None
+    own_key_name: str | None = None
+    ignore_entries: list[IgnoreEntry] = field(default_factory=list)
+    cache_dir: str | None = None
+    use_cache: bool = True
+    refresh_audit: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    audit: bool = True
+    unmanaged: bool = True
+    # Types scanned for unmanaged objects: None = the types the stacks manage; ["all"] = every type.
+    unmanaged_types: list[str] | None = None
+    today: date | None = None
+
+
+@dataclass
+class Progress:
+    """Callbacks a front end can use to show progress."""
+
+    on_page: Callable[[str, int, int], None] | None = None  # (collection, done, total)
+    on_audit_page: Callable[[int, int], None] | None = None  # (calls, records)
+    on_step: Callable[[str], None] | None = None
+
+
+def _one(values: list[str | None], what: str) -> str | None:
+    found = sorted({v for v in values if v})
+    if len(found) > 1:
+        raise ConfigurationError(
+            f"the stacks disagree on {what} ({', '.join(found)}): pass --{what} or fewer stacks"
+        )
+    return found[0] if found else None
+
+
+def client_for(opts: DriftOptions, stacks: list[StackState]) -> CatoClient:
+    """Flags first, then the stacks' config (``cato:accountId``/``cato:endpoint``), then CATO_*.
+    The key never comes from the stack: we do not decrypt secrets."""
+    account = opts.account_id or _one([s.config.get("cato:accountId") for s in stacks], "account-id")
+    endpoint = opts.endpoint or _one([s.config.get("cato:endpoint") for s in stacks], "endpoint")
+    overrides = {"api_key": opts.api_key, "account_id": account, "base_url": endpoint}
+    return CatoClient(ClientConfig.from_env(**{k: v for k, v in overrides.items() if v and v != SECRET}))
+
+
+def window(opts: DriftOptions, stacks: list[StackState], now: datetime) -> tuple[datetime, datetime]:
+    starts = [s.last_update_start for s in stacks if s.last_update_start]
+    start = opts.since or ((min(starts) - WINDOW_MARGIN) if starts else now - DEFAULT_WINDOW)
+    end = opts.until or now + WINDOW_MARGIN
+    return start, end
+
+
+class DriftRun:
+    def __init__(
+        self,
+        opts: DriftOptions,
+        stacks: list[StackState],
+        client: CatoClient,
+        progress: Progress | None = None,
+    ):
+        self.opts = opts
+        self.stacks = stacks
+        self.client = client
+        self.progress = progress or Progress()
+        self.session = Session(client)
+        self.session.reader = AccountReader(client, on_page=self.progress.on_page)
+        self.interest = Interest()
+        self.targets: dict[int, list[Target]] = {}  # per finding (by id()), one per change or one for all
+        self.errors: list[dict[str, str]] = []
+
+    def _step(self, text: str) -> None:
+        if self.progress.on_step:
+            self.progress.on_step(text)
+
+    # -- findings -------------------------------------------------------------------------------
+    def findings(self) -> tuple[list[Finding], list[Coverage]]:
+        reader = self.session.reader
+        findings: list[Finding] = []
+        managed: dict[str, set[str]] = {}
+        for stack in self.stacks:
+            for res in stack.resources:
+                spec = SPECS.get(res.spec_name)
+                if spec is None:
+                    stack.other_types.append(f"cato:{res.spec_name}")
+                    continue
+                owns = MANAGED_IDS.get(res.spec_name, lambda r: {r.id})(res)
+                managed.setdefault(res.spec_name, set()).update(owns)
+                try:
+                    findings += self._compare(stack, res, spec)
+                except (CatoError, KeyError, TypeError, ValueError) as e:
+                    # One unreadable resource must not hide the others; the report says it is incomplete.
+                    self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
+        coverage: list[Coverage] = []
+        if self.opts.unmanaged:
+            wanted = self.opts.unmanaged_types
+            scan = set(SPECS) if wanted and "all" in wanted else set(wanted or managed)
+            for name, spec in sorted(SPECS.items()):
+                # Only what the stacks manage by default: some types cost a call per site (BGP peers).
+                if spec.kind not in LOADERS or name not in scan:
+                    continue
+                self._step(f"reading {spec.kind}")
+                live = {
+                    i: o
+                    for i, o in reader.get(spec.kind).items()
+                    if not UNMANAGEABLE.get(name, lambda _: False)(o)
+                }
+                mine = managed.get(name, set())
+                coverage.append(Coverage(name, len(mine & set(live)), len(live)))
+                for oid in sorted(set(live) - mine) if name not in IMPLICIT else ():
+                    obj = live[oid]
+                    self.interest.add(oid, obj.get("name"))
+                    f = Finding(UNMANAGED, ResourceRef(name, oid, obj.get("name")))
+                    target = self._target(name, oid, [obj.get("name")])
+                    target.ids |= {str(obj["entity_id"])} if obj.get("entity_id") else set()
+                    if name in UNMANAGED_ITEM:
+                        model = AUDIT_MODELS.get(name, AuditModel((), ()))
+                        target.model_types = set(model.item_model_types.get(UNMANAGED_ITEM[name], ()))
+                    self.targets[id(f)] = [target]
+                    findings.append(f)
+        return findings, coverage
+
+    def _target(self, spec_name: str, oid: str | None, names: list[Any]) -> Target:
+        model = AUDIT_MODELS.get(spec_name, AuditModel((), ()))
+        return Target(
+            ids={str(oid)} if oid else set(),
+            names={str(n) for n in names if n},
+            object_types=set(model.object_types),
+            model_types=set(model.model_types),
+        )
+
+    def _compare(self, stack: StackState, res, spec) -> list[Finding]:
+        engine = Engine(spec, lambda: self.session)
+        desired = engine.canonical(engine.inputs_of(res.inputs))
+        props = res.outputs or res.inputs  # a read gets the outputs, as Pulumi's refresh does
+        live_outputs: Mapping[str, Any] = {}
+        if spec.read_live is not None:
+            found = spec.read_live(self.session, res.id, props)
+            live = None if found is None else engine.canonical(found[0])
+            live_outputs = {} if found is None else found[1]
+            raw_live = None
+        else:
+            raw_live = self.session.reader.get(spec.kind).get(res.id)
+            live = engine.live_inputs(self.session, res.id, props)
+        ids = ItemIds(item_ids(res.outputs), item_ids(live_outputs))
+        names = [desired.get("name"), (raw_live or {}).get("name"), (live or {}).get("name")]
+        self.interest.add(res.id, *names)
+        for side in (ids.desired, ids.live):
+            for by_name in side.values():
+                for item_name, item_id in by_name.items():
+                    self.interest.add(item_id, item_name)
+        ref = ResourceRef(
+            res.spec_name, res.id, (raw_live or {}).get("name") or desired.get("name"), res.urn, stack.name
+        )
+        base = self._target(res.spec_name, res.id, names)
+        if (raw_live or {}).get("entity_id"):  # the API object's own id, when the resource id is composite
+            base.ids.add(str(raw_live["entity_id"]))
+            self.interest.add(raw_live["entity_id"])
+        if live is None:
+            f = Finding(DELETED, ref)
+            parent = desired.get(spec.parent_input) if spec.parent_input else None
+            self.targets[id(f)] = [base]
+            if parent and spec.parent_input in PARENT_MODELS:
+                m = PARENT_MODELS[spec.parent_input]
+                self.targets[id(f)].append(
+                    Target({str(parent)}, set(), set(m.object_types), set(m.model_types))
+                )
+            return [f]
+        out = []
+        changes = compare(res.spec_name, desired, live, ids)
+        model = AUDIT_MODELS.get(res.spec_name, AuditModel((), ()))
+        for kind, group in (
+            (MODIFIED, [c for c in changes if c.op != MOVED]),
+            (REORDERED, [c for c in changes if c.op == MOVED]),
+        ):
+            if not group:
+                continue
+            f = Finding(kind, ref, changes=group)
+            self.targets[id(f)] = [self._change_target(base, model, ids, c) for c in group]
+            out.append(f)
+        check = FACT_CHECKS.get(res.spec_name)
+        facts = check(desired, res.id, self.session.reader) if check else []
+        if facts:
+            f = Finding(DEVICE, ref, facts=facts)
+            self.targets[id(f)] = [base]
+            out.append(f)
+        return out
+
+    def _change_target(self, base: Target, model: AuditModel, ids: ItemIds, c: Change) -> Target:
+        if c.item is None:
+            return base
+        item = c.item_type or ""
+        known = {(ids.desired.get(item) or {}).get(c.item)} | {
+            i for n, i in (ids.live.get(item) or {}).items() if n == c.item or n == c.live
+        }
+        names = {c.item} | ({str(c.live)} if c.path.endswith(".name") and c.live else set())
+        self.interest.add(None, *names)
+        return Target({i for i in known if i}, names, set(), set(model.item_model_types.get(item, ())))
+
+    # -- attribution ------------------------------------------------------------------------------
+    def attribute(self, findings: list[Finding], records: list[AuditRecord], own: OwnKey | None) -> None:
+        index = RecordIndex(records)
+        for f in findings:
+            targets = self.targets.get(id(f), [])
+            if f.kind in (MODIFIED, REORDERED):
+                f.change_attributions = [
+                    self._attribute_change(t, c, index, own) for t, c in zip(targets, f.changes, strict=False)
+                ]
+                known = [a for a in f.change_attributions if a.record is not None]
+                f.attribution = (
+                    max(known, key=lambda a: a.record.sort_key) if known else Attribution("no-audit-record")
+                )
+            elif f.kind == DELETED:
+                rec = pick([r for r in targets[0].related(index) if r.change_type == "DELETED"])
+                via = None
+                if rec is None and len(targets) > 1:
+                    rec = pick([r for r in targets[1].related(index) if r.change_type == "DELETED"])
+                    via = "removed with its parent" if rec else None
+                f.attribution = Attribution.of(rec, own, via)
+            elif f.kind == UNMANAGED:
+                related = targets[0].related(index)
+                created = [r for r in related if r.change_type == "CREATED"]
+                f.attribution = Attribution.of(pick(created or related), own)
+            else:  # device facts: whoever last touched the property, if anyone
+                related = targets[0].related(index) if targets else []
+                fields = set().union(*(audit_fields(x.property) for x in f.facts))
+                rec = pick([r for r in related if fields & (set(r.after) | set(r.before))])
+                f.attribution = Attribution.of(rec, own)
+
+    def _attribute_change(
+        self, target: Target, c: Change, index: RecordIndex, own: OwnKey | None
+    ) -> Attribution:
+        related = target.related(index)
+        if c.op == MOVED:
+            rec = pick(related, fields={"index", "section"}, change_types=_CHANGES)
+        else:
+            whole_item = c.item is not None and c.path.endswith(f"[{c.item}]")
+            rec = pick(
+                related,
+                fields=None if whole_item else audit_fields(c.path),
+                live_value=c.live if not isinstance(c.live, dict | list) else None,
+                change_types=_CHANGES,
+            )
+        return Attribution.of(rec, own)
+
+    # -- ignores ----------------------------------------------------------------------------------------
+    def apply_ignores(self, findings: list[Finding], today: date) -> list[tuple[IgnoreEntry, list[str]]]:
+        expired: dict[int, tuple[IgnoreEntry, list[str]]] = {}
+        for f in findings:
+            v = judge(
+                self.opts.ignore_entries,
+                type=f.resource.type,
+                names=[f.resource.name, f.resource.cato_name],
+                id=f.resource.cato_id,
+                kind=f.kind,
+                stack=f.resource.stack or "",
+                paths=f.paths,
+                today=today,
+            )
+            f.ignored_by = v.finding
+            f.ignored_changes = v.changes or {}
+            f.expired_ignores = v.expired or []
+            for e in f.expired_ignores:
+                expired.setdefault(e.index, (e, []))[1].append(f.id)
+        for e in self.opts.ignore_entries:
+            if e.expired(today) and e.index not in expired:
+                expired[e.index] = (e, [])
+        return [expired[k] for k in sorted(expired)]
+
+    # -- the whole run ------------------------------------------------------------------------------------
+    def run(self) -> DriftReport:
+        now = datetime.now(UTC)
+        findings, coverage = self.findings()
+        start, end = window(self.opts, self.stacks, now)
+        own: OwnKey | None = None
+        if self.opts.own_key_id or self.opts.own_key_name:
+            own = OwnKey(self.opts.own_key_id, self.opts.own_key_name, "flag")
+        audit_stats: dict[str, Any] = {"enabled": self.opts.audit}
+        if self.opts.audit:
+            self._step("reading the audit feed")
+            for stack in self.stacks:
+                for r in stack.resources:
+                    self.interest.add(r.id)
+            cache = None
+            if self.opts.use_cache:
+                cache = AuditCache(
+                    Path(self.opts.cache_dir) if self.opts.cache_dir else default_cache_dir(),
+                    self.client.config.account_id,
+                    self.client.config.base_url,
+                )
+                if self.opts.refresh_audit:
+                    cache.reset_feed()
+            feed = AuditFeed(
+                self.client, self.client.config.account_id, cache=cache, on_page=self.progress.on_audit_page
+            )
+            records = feed.fetch(start, end, self.interest)
+            audit_stats.update(feed.stats.to_dict())
+            audit_stats["records_in_window"] = len(records)
+            if own is None:
+                own = self._own_key(records, cache)
+            self.attribute(findings, records, own)
+        else:
+            self.attribute(findings, [], own)
+        expired = self.apply_ignores(findings, self.opts.today or today_utc())
+        stats = self.client.stats.to_dict()
+        return DriftReport(
+            account_id=self.client.config.account_id,
+            stacks=[StackInfo(s.name, len(s.resources), s.last_update, s.other_types) for s in self.stacks],
+            window_start=start,
+            window_end=end,
+            own_key=own,
+            findings=sorted(findings, key=_order),
+            coverage=coverage,
+            expired_ignores=expired,
+            audit_stats=audit_stats,
+            api_calls={op: s["calls"] for op, s in stats.items()},
+            errors=self.errors,
+        )
+
+    def _own_key(self, records: list[AuditRecord], cache: AuditCache | None) -> OwnKey | None:
+        own = infer_own_key(records, self.stacks)
+        keys = cache.data.setdefault("own_keys", {}) if cache is not None else {}
+        if own is not None:
+            for s in self.stacks:
+                keys[s.name] = {"id": own.id, "name": own.name, "evidence": own.evidence}
+            if cache is not None:
+                cache.save()
+            return own
+        remembered = [keys.get(s.name) for s in self.stacks if keys.get(s.name)]
+        if remembered and all(k["id"] == remembered[0]["id"] for k in remembered):
+            k = remembered[0]
+            return OwnKey(k["id"], k["name"], "cache", k.get("evidence", ""))
+        return OwnKey(None, None, "unknown", "no API key's records coincide with the stack's updates")
+
+
+_KIND_ORDER = {k: i for i, k in enumerate((DELETED, MODIFIED, REORDERED, DEVICE, UNMANAGED))}
+
+
+def _order(f: Finding) -> tuple:
+    return (
+        _KIND_ORDER[f.kind],
+        f.resource.type,
+        f.resource.stack or "",
+        f.resource.name or "",
+        f.resource.cato_name or "",
+        f.resource.cato_id or "",
+    )
+
+
+def run_drift(opts: DriftOptions, stacks: list[StackState], *, client: CatoClient | None = None,
+              progress: Progress | None = None) -> DriftReport:  # fmt: skip
+    own_client = client is None
+    client = client or client_for(opts, stacks)
+    try:
+        return DriftRun(opts, stacks, client, progress).run()
+    finally:
+        if own_client:
+            client.close()
