@@ -244,3 +244,15 @@ def test_own_key_is_unknown_when_two_keys_score_the_same():
 def test_admins_are_never_inferred_as_the_own_key():
     s = stack(res("1", T0))
     assert infer_own_key([rec(0, admin="alice", oid="1", change="CREATED")], [s]) is None
+
+
+def test_a_namesake_with_another_id_is_not_attributed_to_this_object():
+    # Two hosts called printer-1 on different sites: the record about the other one never
+    # explains a finding on this one, even though the model type and name match.
+    other = rec(
+        0, oid="400003", otype="host", model="StaticHost", name="printer-1", key="k-ours", change="CREATED"
+    )
+    target = Target({"400001"}, {"printer-1"}, {"host"}, {"StaticHost"})
+    assert target.related(RecordIndex([other])) == []
+    itself = rec(5, oid="400001", otype="host", model="StaticHost", name="printer-1", admin="alice")
+    assert target.related(RecordIndex([other, itself])) == [itself]

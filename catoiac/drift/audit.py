@@ -412,6 +412,13 @@ class Target:
         if rec.object_id and rec.object_id in self.ids:
             if not self.object_types or rec.object_type in self.object_types or rec.object_type == "any":
                 return True
+        if (
+            rec.object_id
+            and self.ids
+            and rec.object_type in self.object_types
+            and rec.object_type != "any"
+        ):
+            return False  # the same kind of object with another id: a namesake, not this one
         if rec.model_type in self.model_types and self.names:
             return bool(rec.names() & self.names)
         return False
