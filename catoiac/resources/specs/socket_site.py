@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..spec import Operation, ResourceSpec
 from .common import NAME, camel, prune
@@ -84,20 +85,24 @@ def _update(site_id, i, _view) -> dict[str, Any]:
     }
 
 
+def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
+    """Each site's native range, by site id: one pass over the ranges for all sites."""
+    return {
+        r["site_id"]: {"id": r["site_id"], "subnet": r["subnet"]}
+        for r in reader.get("ranges").values()
+        if r.get("range_type") == "Native"
+    }
+
+
+register_loader("native_ranges", _native_ranges, depends_on=("ranges",))
+
+
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
-    native = next(
-        (
-            r["subnet"]
-            for r in view.get("ranges").values()
-            if r["site_id"] == live["id"] and r.get("range_type") == "Native"
-        ),
-        None,
-    )
     return {
         "name": live["name"],
         "site_type": live["site_type"],
         "connection_type": live["connection_type"],
-        "native_range": native,
+        "native_range": view.get("native_ranges").get(live["id"], {}).get("subnet"),
         "description": live.get("description") or "",
         "location": live.get("location") or {"country_code": live.get("country_code")},
     }
