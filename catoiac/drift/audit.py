@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
+from ..feed import audit_value
 from .state import StackState, parse_time
 
 UI, OTHER_KEY, THIS_TOOL, NO_RECORD = "ui", "other-api-key", "this-tool", "no-audit-record"
@@ -412,12 +413,7 @@ class Target:
         if rec.object_id and rec.object_id in self.ids:
             if not self.object_types or rec.object_type in self.object_types or rec.object_type == "any":
                 return True
-        if (
-            rec.object_id
-            and self.ids
-            and rec.object_type in self.object_types
-            and rec.object_type != "any"
-        ):
+        if rec.object_id and self.ids and rec.object_type in self.object_types and rec.object_type != "any":
             return False  # the same kind of object with another id: a namesake, not this one
         if rec.model_type in self.model_types and self.names:
             return bool(rec.names() & self.names)
@@ -477,17 +473,6 @@ def audit_fields(path: str) -> set[str]:
     leaf = parts[-1] if parts else ""
     camel = leaf.split("_")[0] + "".join(w[:1].upper() + w[1:] for w in leaf.split("_")[1:])
     return {leaf, camel, *_ALIASES.get(leaf, ())}
-
-
-def audit_value(value: Any) -> str:
-    """A value as the feed prints it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def cause_of(rec: AuditRecord | None, own: OwnKey | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from ..resources.validation import contains
 from .state import SECRET
 
 CHANGED, ADDED, REMOVED, MOVED = "changed", "added", "removed", "moved"
@@ -81,16 +82,6 @@ def _join(prefix: str, parts: Sequence[Any]) -> str:
     return out
 
 
-def _has_secret(value: Any) -> bool:
-    if value == SECRET:
-        return True
-    if isinstance(value, dict):
-        return any(_has_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_secret(v) for v in value)
-    return False
-
-
 def property_changes(desired: Mapping[str, Any], live: Mapping[str, Any], prefix: str = "") -> list[Change]:
     """Every leaf-level difference, in path order. Secret desired values are not compared."""
     if desired == live:  # the common case, and DeepDiff is slow even on equal input
@@ -102,7 +93,7 @@ def property_changes(desired: Mapping[str, Any], live: Mapping[str, Any], prefix
             path = _join(prefix, level.path(output_format="list"))
             t1 = None if _missing(level.t1) else level.t1
             t2 = None if _missing(level.t2) else level.t2
-            if _has_secret(t1):
+            if contains(t1, SECRET):
                 continue
             if report_type.endswith("_added"):
                 op = ADDED

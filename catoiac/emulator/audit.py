@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..feed import audit_value
 from .context import RequestContext
 
 CHANGE_TYPES = ("CREATED", "MODIFIED", "DELETED", "ENABLED", "DISABLED")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def record(
@@ -50,9 +39,9 @@ def record(
     for key in sorted(set(before) | set(after)):
         if before.get(key) != after.get(key):
             if key in before:
-                fields[f"change_Before_{key}"] = _fmt(before.get(key))
+                fields[f"change_Before_{key}"] = audit_value(before.get(key))
             if key in after:
-                fields[f"change_After_{key}"] = _fmt(after.get(key))
+                fields[f"change_After_{key}"] = audit_value(after.get(key))
     ident = ctx.identity
     rec = {
         "time": ctx.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -142,11 +142,16 @@ def validate(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple
     return failures
 
 
-def is_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
+def contains(value: Any, marker: str) -> bool:
+    """Whether ``marker`` stands anywhere in a nested value."""
+    if value == marker:
         return True
     if isinstance(value, dict):
-        return any(is_unknown(v) for v in value.values())
+        return any(contains(v, marker) for v in value.values())
     if isinstance(value, list):
-        return any(is_unknown(v) for v in value)
+        return any(contains(v, marker) for v in value)
     return False
+
+
+def is_unknown(value: Any) -> bool:
+    return contains(value, UNKNOWN)
