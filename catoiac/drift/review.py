@@ -184,8 +184,15 @@ def publishes(steps: list[Step]) -> int:
     return sum(PUBLISHES.get(s.op, 0) for s in steps if s.spec in POLICY_SPECS)
 
 
+def _order(s: Step) -> tuple[int, str]:
+    """Pulumi runs independent steps in parallel, so the preview's order varies: sort by kind
+    of change, then URN, for a review that reads the same every time."""
+    return (OP_ORDER.index(s.op) if s.op in OP_ORDER else len(OP_ORDER), s.urn)
+
+
 def review(preview: Mapping[str, Any]) -> str:
     steps, by_urn = steps_of(preview)
+    steps = sorted(steps, key=_order)
     summary = preview.get("changeSummary") or {}
     lines = ["## Pulumi preview review", ""]
     counts = [f"{summary[op]} to {op}" for op in OP_ORDER if summary.get(op)]

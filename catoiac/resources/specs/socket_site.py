@@ -86,15 +86,20 @@ def _update(site_id, i, _view) -> dict[str, Any]:
 
 
 def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
-    """Each site's native range, by site id: one pass over the ranges for all sites."""
-    return {
-        r["site_id"]: {"id": r["site_id"], "subnet": r["subnet"]}
-        for r in reader.get("ranges").values()
-        if r.get("range_type") == "Native"
-    }
+    """Each site's own native range (the one on LAN1; other LAN ports have native ranges too),
+    by site id: one pass over the ranges for all sites."""
+    slots = {i["id"]: i.get("interface_id") for i in reader.get("interfaces").values()}
+    out: dict[str, dict[str, Any]] = {}
+    for r in reader.get("ranges").values():
+        if r.get("range_type") != "Native":
+            continue
+        on_lan1 = slots.get(r.get("interface_id")) == "LAN1"
+        if on_lan1 or r["site_id"] not in out:
+            out[r["site_id"]] = {"id": r["site_id"], "subnet": r["subnet"]}
+    return out
 
 
-register_loader("native_ranges", _native_ranges, depends_on=("ranges",))
+register_loader("native_ranges", _native_ranges, depends_on=("ranges", "interfaces"))
 
 
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
