@@ -38,8 +38,8 @@ class WanFirewallSectionArgs(TypedDict, total=False):
     """The section's rules, in order. Rule names are unique in the policy."""
 
 
-class InternetFirewallPolicy(CatoResource, module="cato", name="InternetFirewallPolicy"):
-    """The internet firewall policy's sections this stack owns, with their rules.
+# One description for both policies (they behave the same), filled with each one's name.
+_POLICY_DOC = """The {title} policy's sections this stack owns, with their rules.
 
     The resource owns the sections it names and every rule in them; the rest of the policy is left
     alone, so several stacks can each own different sections of one policy.
@@ -53,13 +53,17 @@ class InternetFirewallPolicy(CatoResource, module="cato", name="InternetFirewall
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``; sites, hosts, ranges and interfaces are checked
+      ``{{"name": "HQ"}}`` or ``{{"id": "1234"}}``; sites, hosts, ranges and interfaces are checked
       before the revision is opened.
 
-    The id is ``internetFirewall:<owned section names, sorted, comma-separated>`` (a comma in a name is
-    written ``\\,``); import with it, e.g. ``internetFirewall:Corporate,Guest``. Outputs: ``section_ids`` and
+    The id is ``{key}:<owned section names, sorted, comma-separated>`` (a comma in a name is
+    written ``\\,``); import with it, e.g. ``{key}:Corporate,Guest``. Outputs: ``section_ids`` and
     ``rule_ids`` (name -> Cato id).
     """
+
+
+class InternetFirewallPolicy(CatoResource, module="cato", name="InternetFirewallPolicy"):
+    __doc__ = _POLICY_DOC.format(title="internet firewall", key="internetFirewall")
 
     _spec = "InternetFirewallPolicy"
     sections: pulumi.Output[list]
@@ -87,27 +91,7 @@ class InternetFirewallPolicy(CatoResource, module="cato", name="InternetFirewall
 
 
 class WanFirewallPolicy(CatoResource, module="cato", name="WanFirewallPolicy"):
-    """The WAN firewall policy's sections this stack owns, with their rules.
-
-    The resource owns the sections it names and every rule in them; the rest of the policy is left
-    alone, so several stacks can each own different sections of one policy.
-
-    - Order is declarative: sections and rules are kept in the order given. A moved rule is moved
-      (``moveRule``), not deleted and re-added; rules reordered in the console show up as a diff.
-    - Owned sections keep their declared relative order. A new section goes right after the owned
-      section declared before it; the first one goes before the next owned section or, when the
-      resource owns none yet, at the end of the policy (or right after ``after_section``).
-    - Rules and sections are matched by name; a renamed one (same place, new name) is updated.
-    - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
-      publishes it once. On any failure the revision is discarded: nothing is half-published.
-    - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``; sites, hosts, ranges and interfaces are checked
-      before the revision is opened.
-
-    The id is ``wanFirewall:<owned section names, sorted, comma-separated>`` (a comma in a name is
-    written ``\\,``); import with it, e.g. ``wanFirewall:Corporate,Guest``. Outputs: ``section_ids`` and
-    ``rule_ids`` (name -> Cato id).
-    """
+    __doc__ = _POLICY_DOC.format(title="WAN firewall", key="wanFirewall")
 
     _spec = "WanFirewallPolicy"
     sections: pulumi.Output[list]
