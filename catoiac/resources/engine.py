@@ -17,6 +17,10 @@ from .validation import apply_defaults, is_unknown, validate
 
 logger = logging.getLogger("catoiac.engine")
 ADOPT_KEY = "__adopt_id"  # an input asking create() to adopt an existing object (brownfield import)
+# Which resource of which program the inputs belong to ("<project>/<stack>/<type>::<name>"): dynamic
+# providers are never told the URN, and ownership (journal) and in-program conflict checks need it.
+OWNER_KEY = "__catoiac_owner"
+PRIVATE_INPUTS = (ADOPT_KEY, OWNER_KEY)  # the private inputs check() passes on to create()
 
 
 class AdoptionError(CatoError):
@@ -73,8 +77,9 @@ class Engine:
                 failures += [CheckFailure(p, r) for p, r in rule(inputs)]
         if not failures and not is_unknown(inputs):
             inputs = self.spec.normalize(inputs)
-        if news.get(ADOPT_KEY):
-            inputs[ADOPT_KEY] = news[ADOPT_KEY]
+        for key in PRIVATE_INPUTS:
+            if news.get(key):
+                inputs[key] = news[key]
         return inputs, failures
 
     # -- diff ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import Resource
 
-from catoiac.resources.engine import ADOPT_KEY
+from catoiac.resources.engine import ADOPT_KEY, OWNER_KEY
 
 from .provider import CatoProvider
 
@@ -38,5 +38,7 @@ class CatoResource(Resource):
             props = {**props, ADOPT_KEY: opts.import_}
             opts = copy.copy(opts)
             opts.import_ = None
+        owner = f"{pulumi.get_project()}/{pulumi.get_stack()}/{type(self).__name__}::{resource_name}"
+        props = {**props, OWNER_KEY: owner}
         # Outputs must be named in the property bag to become attributes.
         super().__init__(CatoProvider(self._spec), resource_name, {"resource_id": None, **props}, opts)

@@ -1,0 +1,63 @@
+"""Options and helpers the commands share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_FORMATS = click.Choice(["table", "markdown", "json"])
+
+
+def _credential_options(fn):
+    """--api-key/--account-id/--endpoint; the key only ever from the flag or CATO_TOKEN."""
+    # The stack's own config beats the environment for where to look; flags beat both.
+    fn = click.option("--endpoint", help="GraphQL endpoint [default: cato:endpoint, else env CATO_BASEURL].")(
+        fn
+    )
+    fn = click.option(
+        "--account-id", help="Cato account id [default: cato:accountId, else env CATO_ACCOUNT_ID]."
+    )(fn)
+    fn = click.option(
+        "--api-key",
+        envvar="CATO_TOKEN",
+        show_default=False,
+        help="Cato API key [env CATO_TOKEN]. Never printed.",
+    )(fn)
+    return fn
+
+
+def _stack_options(fn):
+    fn = click.option("--state-file", "state_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                      help="An exported state (pulumi stack export) instead of asking pulumi.")(fn)  # fmt: skip
+    fn = click.option(
+        "--cwd", type=click.Path(exists=True, file_okay=False), help="The Pulumi project folder."
+    )(fn)
+    fn = click.option(
+        "--stack", "stacks", multiple=True, help="Stack name; repeat to combine several stacks."
+    )(fn)
+    return fn
+
+
+def _fail(err: Exception) -> None:
+    click.echo(f"error: {err}", err=True)
+    raise SystemExit(1)
+
+
+def _parse_when(value: str | None):
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date/time such as 2026-05-01T12:00:00Z") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
