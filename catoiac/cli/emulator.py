@@ -66,8 +66,16 @@ def as_admin(url: str, account: str, admin: str, variables: str, document: str) 
     help="The real Cato schema (SDL).",
 )
 def gen_schema(real: Path) -> None:
-    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml."""
+    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml, and the
+    list of credential fields (catoiac/secret_fields.py) the redaction policy masks."""
+    from graphql import build_schema
+
+    from .. import secrets
     from ..emulator import schema_gen
 
     lines = schema_gen.write(real)
     click.echo(f"wrote {schema_gen.SCHEMA_PATH} ({lines} lines)")
+    names = secrets.derive_secret_fields(build_schema(real.read_text(encoding="utf-8")))
+    target = Path(secrets.__file__).with_name("secret_fields.py")
+    target.write_text(secrets.render_secret_fields(names))
+    click.echo(f"wrote {target} ({', '.join(names)})")
