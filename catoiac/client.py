@@ -7,10 +7,12 @@ always, mutations only when the request certainly did not take effect.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -168,6 +170,10 @@ class CatoClient:
         self._scrub: Callable[[str], str] = REDACTOR.scrub
         install_log_scrubber()
         self._denied: dict[str, bool] = {}  # account -> can the key read it at all (probe verdict)
+        # Asked once for another key when Cato refuses this one (the provider: the stack's current
+        # cato:apiKey, when Pulumi handed it a stale key from the state).
+        self.refresh_key: Callable[[str], str | None] | None = None
+        self._key_lock = threading.Lock()
         if transport is None and is_loopback_host(httpx.URL(config.base_url).host):
             # Never through a proxy: HTTP_PROXY/ALL_PROXY would get the key in clear over plain http,
             # and a proxy's own loopback is not ours anyway. An explicit transport skips the
@@ -228,6 +234,11 @@ class CatoClient:
                 data, trace = self._with_retries(op, body, account)
             except PermissionDeniedError as denied:
                 raise self._explain_denied(denied, op, account) from None
+            except AuthenticationError:
+                # The key itself was refused, so nothing was applied: retry once with a newer key.
+                if not self._rekey():
+                    raise
+                data, trace = self._with_retries(op, body, account)
             if op.carries_secrets:
                 REDACTOR.learn(data)
             if op.type == "mutation":
@@ -241,6 +252,22 @@ class CatoClient:
             self.stats.record_call(op.name, time.perf_counter() - started, error=failed)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _rekey(self) -> bool:
+        """Switch to the key ``refresh_key`` offers, if it is another one; ask at most once."""
+        with self._key_lock:
+            ask, self.refresh_key = self.refresh_key, None
+            if ask is None:
+                return False
+            fresh = ask(self.config.api_key)
+            if not fresh or fresh == self.config.api_key:
+                return False
+            REDACTOR.add(fresh)
+            self.config = dataclasses.replace(self.config, api_key=fresh)
+            self._http.headers["x-api-key"] = fresh
+            self._denied.clear()
+            logger.info("Cato refused the API key in use; retrying with the stack's current key")
+            return True
 
     def _explain_denied(self, err: PermissionDeniedError, op: Operation, account: str) -> CatoError:
         """A key Cato accepted was refused: a wrong account id, or not enough permission? One cheap
