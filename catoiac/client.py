@@ -32,6 +32,7 @@ from catoiac.errors import (
     PermissionDeniedError,
     RateLimitedError,
     TransportError,
+    UnreachableError,
     ValidationError,
     WrongAccountError,
     classify_graphql_error,
@@ -394,7 +395,7 @@ class CatoClient:
             # Nothing reached the server: safe to retry even a mutation, but only briefly.
             logger.debug("%s attempt %d: connect failed: %s", op.name, attempt, type(exc).__name__)
             failure = _Retry(
-                TransportError(
+                UnreachableError(
                     f"Could not connect to {self.config.base_url}: {_reason(exc)}. Check the endpoint "
                     f"({self.config.endpoint_setting}) and that the server is up and reachable",
                     operation=op.name,
@@ -445,8 +446,13 @@ class CatoClient:
         if status == 429:
             self.stats.record_throttled(op.name)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
+            said = next((str(e["message"]) for e in errors if e.get("message")), "")
             raise _Retry(
-                RateLimitedError("Cato answered 429 Too Many Requests", retry_after=retry_after, **common),
+                RateLimitedError(
+                    "Cato answered 429 Too Many Requests" + (f": {said}" if said else ""),
+                    retry_after=retry_after,
+                    **common,
+                ),
                 retry_after=retry_after,
                 rate_limited=True,
             )

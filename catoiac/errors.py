@@ -154,6 +154,10 @@ class TransportError(CatoError):
     """The request could not be completed over the network (retries exhausted)."""
 
 
+class UnreachableError(TransportError):
+    """No connection could be made at all (refused, no such host): the endpoint is wrong or down."""
+
+
 class OutcomeUnknownError(CatoError):
     """A mutation was sent but its reply was lost: look the object up before retrying."""
 

@@ -41,6 +41,7 @@ from catoiac.errors import (
     RateLimitedError,
     TransportError,
     UnknownOperationError,
+    UnreachableError,
     ValidationError,
     WrongAccountError,
 )
@@ -755,7 +756,9 @@ def test_api_key_appears_in_no_exception_log_record_or_repr(script, make_client,
         OutcomeUnknownError,
         lambda: slow_client.execute("TestUpdateSite", {"siteId": "1", "input": {}}),
     )
-    expect(TransportError, lambda: make_client(closed_port_url()).execute("EntityLookup", {"type": "site"}))
+    expect(UnreachableError, lambda: make_client(closed_port_url()).execute("EntityLookup", {"type": "site"}))
+    script.then(*[reply(EMPTY_LOOKUP, delay=0.8)] * 5)
+    expect(TransportError, lambda: slow_client.execute("EntityLookup", {"type": "site"}))
     expect(UnknownOperationError, lambda: client.execute("Nope"))
     expect(ConfigurationError, lambda: ClientConfig(api_key=SECRET, account_id=""))
     expect(
