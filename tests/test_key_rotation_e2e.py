@@ -106,3 +106,17 @@ def test_a_fixed_api_key_is_used_by_refresh_and_preview_after_a_failed_up_with_a
     ws.run("preview", "--refresh", "--expect-no-changes")
     # The update was made with the rotated key (k-other), the create with the first one.
     assert site_audit(emu) == [("CREATED", "k-catoiac"), ("MODIFIED", "k-other")]
+
+
+def test_a_key_with_a_trailing_newline_is_refused_at_preview_naming_the_setting_never_the_key(ws):
+    desire(ws, "branch office")
+    set_key(ws, KEY + "\n")  # as `pulumi config set --secret cato:apiKey "$(cat key.txt)"` can leave it
+    preview = ws.run("preview", check=False)
+    assert preview.returncode != 0
+    assert "cato:apiKey" in out(preview) and "trailing newline" in out(preview)
+    assert KEY not in out(preview) and "Illegal header" not in out(preview)
+    # The same key from the environment is named by its variable.
+    ws.run("config", "rm", "cato:apiKey")
+    ws.env_extra["CATO_TOKEN"] = KEY + "\n"
+    preview = ws.run("preview", check=False)
+    assert preview.returncode != 0 and "CATO_TOKEN" in out(preview) and KEY not in out(preview)
