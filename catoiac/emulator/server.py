@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from ..config import is_loopback_host
 from .app import GRAPHQL_PATH, Emulator
 from .fixtures import load
 from .limits import RateLimitConfig
@@ -24,8 +25,13 @@ class EmulatorServer:
         port: int = 0,
         seed: str | dict[str, Any] | None = None,
         rate_limits: RateLimitConfig | None = None,
+        operator_token: str | None = None,
     ) -> None:
-        self.emulator = Emulator(db, rate_limits=rate_limits)
+        # The operator endpoints rewrite the account at will: on an address others can reach they
+        # need a token, and without one they are off.
+        self.emulator = Emulator(
+            db, rate_limits=rate_limits, operator_token=operator_token, operator_open=is_loopback_host(host)
+        )
         if seed is not None:
             self.emulator.seed(seed if isinstance(seed, dict) else load(seed))
         self.host = host
@@ -42,7 +48,8 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def url(self) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from ..errors import CatoError, NotFoundError, OutcomeUnknownError
+from ..secrets import REDACTOR
 from ..session import Session
 from .spec import Inputs, Operation, ResourceSpec
 from .validation import apply_defaults, is_unknown, validate
@@ -110,14 +110,24 @@ class Engine:
             return op.id_of(data, inputs)
         return str(_dig(data, op.id_path)) if op.id_path else None
 
-    def _execute(self, session: Session, document: str, variables: dict[str, Any], inputs: Inputs) -> Any:
-        """Run a write; a secret input the server echoes back in an error never reaches the user."""
+    def _execute(
+        self,
+        session: Session,
+        document: str,
+        variables: dict[str, Any],
+        inputs: Inputs,
+        olds: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a write; a secret input the server echoes back in an error (the new value or the
+        previous one) never reaches the user, nor a log."""
+        for props in (inputs, olds or {}):
+            for k in self.spec.secret_inputs:
+                if isinstance(props.get(k), str):
+                    REDACTOR.add(props[k])
         try:
             return session.client.execute(document, variables)
         except CatoError as e:
-            secrets = [str(inputs[k]) for k in self.spec.secret_inputs if inputs.get(k)]
-            if secrets:
-                e.redact(lambda text: reduce(lambda t, s: t.replace(s, "[secret]"), secrets, text))
+            e.redact(REDACTOR.scrub)
             raise
 
     def _shown(self, key: str, inputs: Mapping[str, Any]) -> str:
@@ -195,7 +205,8 @@ class Engine:
         assert self.spec.update is not None
         op = self.spec.update
         try:
-            self._execute(session, op.document, op.variables(resource_id, inputs, session.reader), inputs)
+            variables = op.variables(resource_id, inputs, session.reader)
+            self._execute(session, op.document, variables, inputs, olds)
         finally:
             self._invalidate(session)
         return self.outputs(session, resource_id, inputs)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..secrets import is_secret_field
+
 if TYPE_CHECKING:
     from ..readpath import AccountView
     from ..session import Session
@@ -64,7 +66,12 @@ class ResourceSpec:
     # fields) from the state, and keeps the form the state chose (a member named by name or by id).
     reconcile: Callable[[Inputs, Inputs], Inputs] | None = None
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
+    # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        derived = tuple(k for k in self.properties if is_secret_field(k))
+        object.__setattr__(self, "secret_inputs", tuple(dict.fromkeys((*self.secret_inputs, *derived))))
 
     @property
     def type_token(self) -> str:

@@ -1,8 +1,14 @@
 """The dynamic provider: a thin adapter from Pulumi's provider protocol to catoiac's engine.
 
-Pulumi pickles the provider into the state, so it carries only the spec name. Credentials come
-from stack config in ``configure()`` (or the CATO_* environment) and clients are built lazily
-in the provider process, once per account, and shared by every resource (see SessionPool).
+Pulumi pickles the provider into the state, so it carries only the spec name and the stack's name.
+Credentials come from stack config in ``configure()`` (or the CATO_* environment) and clients are
+built lazily in the provider process, once per account, and shared by every resource (see
+SessionPool).
+
+Key rotation: on a refresh Pulumi configures the provider with the config recorded in the state at
+the last update, not the stack's current config (pulumi/pulumi#4981; only ``--run-program`` runs
+the program first). So when Cato refuses a key that came from ``cato:apiKey``, the provider asks
+``pulumi config get cato:apiKey`` for the stack's current key once, and retries with it.
 """
 
 from __future__ import annotations
@@ -26,12 +32,13 @@ from catoiac.errors import CatoError
 from catoiac.resources import Engine
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
-from catoiac.session import Credentials, Session, SessionPool
+from catoiac.session import CONFIG_KEY, Credentials, Session, SessionPool, stack_config_value
 
 _POOL = SessionPool()  # per provider process: one client and read cache per account
 _CONFIG: dict[str, Any] = {}
 _CONFIG_LOCK = threading.Lock()
 _CONFIG_KEYS = ("cato:apiKey", "cato:accountId", "cato:endpoint")
+_STACK: dict[str, str] = {}  # the stack the program ran for, from the unpickled provider
 
 
 def _credentials() -> Credentials:
@@ -39,21 +46,53 @@ def _credentials() -> Credentials:
         return Credentials.resolve(_CONFIG)
 
 
+def _current_stack_key(in_use: str) -> str | None:
+    """The stack's cato:apiKey now, if the refused key came from that setting and it has changed."""
+    with _CONFIG_LOCK:
+        if _CONFIG.get(CONFIG_KEY) != in_use or not _STACK.get("stack"):
+            return None  # the key came from CATO_TOKEN: the environment is already current
+        stack = _STACK["stack"]
+    fresh = stack_config_value(CONFIG_KEY, stack)
+    if fresh and fresh != in_use:
+        with _CONFIG_LOCK:
+            _CONFIG[CONFIG_KEY] = fresh
+        return fresh
+    return None
+
+
 def _session() -> Session:
-    return _POOL.get(_credentials())
+    return _POOL.get(_credentials(), refresh_key=_current_stack_key)
+
+
+def _program_stack() -> str | None:
+    """``[org/]project/stack`` when running in a Pulumi program (where providers are created)."""
+    try:
+        import pulumi
+
+        stack, project, org = pulumi.get_stack(), pulumi.get_project(), pulumi.get_organization()
+    except Exception:  # not in a program (a test building a provider by hand)
+        return None
+    if not stack or stack == "stack":
+        return None
+    # The DIY backends' placeholder organisation cannot be named in a stack reference.
+    return f"{org}/{project}/{stack}" if org and org != "organization" else stack
 
 
 class CatoProvider(ResourceProvider):
     def __init__(self, spec_name: str) -> None:
         super().__init__()
         self.spec_name = spec_name
+        self.stack = _program_stack()
 
-    # Only the spec name is pickled into the state: never a client, never a key.
+    # Only the spec and stack names are pickled into the state: never a client, never a key.
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec_name": self.spec_name}
+        return {"spec_name": self.spec_name, "stack": self.stack}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.spec_name = state["spec_name"]
+        self.stack = state.get("stack")  # states written before key rotation have none
+        if self.stack:
+            _STACK.setdefault("stack", self.stack)
 
     @property
     def engine(self) -> Engine:
