@@ -25,13 +25,27 @@ def emulator() -> None:
     "--rate-limits/--no-rate-limits", default=True, show_default=True, help="Enforce Cato's limits."
 )
 @click.option("--rate-limit-status", type=click.Choice(["200", "429"]), default="200", show_default=True)
-def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str) -> None:
+@click.option(
+    "--schema-variant",
+    help="Serve a variant of the schema from schema_spec.yaml, e.g. 'future' (deprecations, removals).",
+)
+def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str,
+          schema_variant: str | None) -> None:  # fmt: skip
     """Serve the emulated Cato API at http://HOST:PORT/api/v1/graphql2."""
     from ..emulator.limits import RateLimitConfig
     from ..emulator.server import EmulatorServer
 
+    if schema_variant is not None:
+        from ..emulator.schema_gen import variant_schema
+
+        try:
+            variant_schema(schema_variant)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--schema-variant") from None
     cfg = RateLimitConfig(enabled=rate_limits, status=int(rate_limit_status))
-    server = EmulatorServer(db, host=host, port=port, seed=seed, rate_limits=cfg)
+    server = EmulatorServer(
+        db, host=host, port=port, seed=seed, rate_limits=cfg, schema_variant=schema_variant
+    )
     click.echo(f"Cato API emulator on {server.url} (state: {db})", err=True)
     click.echo(f"export CATO_BASEURL={server.url}", err=True)
     server.serve_forever()
