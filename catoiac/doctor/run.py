@@ -63,7 +63,7 @@ _PERMISSION_WORDS = ("permission", "unauthori", "forbidden", "not allowed", "acc
 RATE_LIMIT_HEADERS = (
     "ratelimit", "ratelimit-policy", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
     "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-rate-limit-limit",
-    "x-rate-limit-remaining", "x-rate-limit-reset", "retry-after",
+    "x-rate-limit-remaining", "x-rate-limit-reset",
 )  # fmt: skip
 
 _SKIP_TITLES = {
@@ -350,8 +350,10 @@ class Doctor:
             return CheckResult("api-key", title, ERROR, f"the key was refused: {e.error_message or e.message}"
                                f" (HTTP {e.http_status})", KEY_FIX, details)  # fmt: skip
         except CatoError as e:
-            return CheckResult("api-key", title, ERROR, f"could not check the key: {e}",
-                               "Run again; if it persists, the endpoint is not Cato's API", details)  # fmt: skip
+            # Not a refusal of the key (introspection turned off, a server error): the account
+            # check, which needs the key too, decides.
+            return CheckResult("api-key", title, WARNING, f"the key could not be checked on its own: {e}",
+                               "See the account check: it uses the key as well", details)  # fmt: skip
         status = WARNING if self._plain_stack_key() else PASS
         fix = "`pulumi config set --secret cato:apiKey <key>`" if status == WARNING else None
         return CheckResult("api-key", title, status, "the key is valid", fix, details)
@@ -474,7 +476,7 @@ class Doctor:
         title = "Rate limits"
         seen: dict[str, dict[str, str]] = {}
         for x in self.recorder.exchanges:
-            found = {h: x.headers[h] for h in RATE_LIMIT_HEADERS if h in x.headers and h != "retry-after"}
+            found = {h: x.headers[h] for h in RATE_LIMIT_HEADERS if h in x.headers}
             if found:
                 seen[x.operation or "?"] = found
         throttled = {}
