@@ -32,16 +32,33 @@ def emulator() -> None:
     help="Token the /_emulator/ operator endpoints require (Authorization: Bearer). Without one they "
     "are open on a loopback --host and off on any other [env CATOIAC_EMULATOR_TOKEN].",
 )
+@click.option(
+    "--schema-variant",
+    help="Serve a variant of the schema from schema_spec.yaml, e.g. 'future' (deprecations, removals).",
+)
 def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str,
-          operator_token: str | None) -> None:  # fmt: skip
+          operator_token: str | None, schema_variant: str | None) -> None:  # fmt: skip
     """Serve the emulated Cato API at http://HOST:PORT/api/v1/graphql2."""
     from ..config import is_loopback_host
     from ..emulator.limits import RateLimitConfig
     from ..emulator.server import EmulatorServer
 
+    if schema_variant is not None:
+        from ..emulator.schema_gen import variant_schema
+
+        try:
+            variant_schema(schema_variant)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--schema-variant") from None
     cfg = RateLimitConfig(enabled=rate_limits, status=int(rate_limit_status))
     server = EmulatorServer(
-        db, host=host, port=port, seed=seed, rate_limits=cfg, operator_token=operator_token
+        db,
+        host=host,
+        port=port,
+        seed=seed,
+        rate_limits=cfg,
+        operator_token=operator_token,
+        schema_variant=schema_variant,
     )
     click.echo(f"Cato API emulator on {server.url} (state: {db})", err=True)
     click.echo(f"export CATO_BASEURL={server.url}", err=True)

@@ -41,10 +41,16 @@ from .registry import MUTATION, QUERY, Root, field_resolver
 from .store import Identity, Store
 
 GRAPHQL_PATH = "/api/v1/graphql2"
+_INTROSPECTION = ("__schema", "__type")  # counted under the default limit, as any unlisted operation
 
 
-def emulator_schema() -> GraphQLSchema:
-    return subset_schema()
+def emulator_schema(variant: str | None = None) -> GraphQLSchema:
+    """The schema subset, or a named variant of it (``schema_spec.yaml`` ``variants``)."""
+    if variant is None:
+        return subset_schema()
+    from .schema_gen import variant_schema
+
+    return variant_schema(variant)
 
 
 def _error(message: str, status: int = 200, **extensions: Any) -> JSONResponse:
@@ -69,6 +75,7 @@ class Emulator:
         rate_limits: RateLimitConfig | None = None,
         operator_token: str | None = None,
         operator_open: bool = True,
+        schema_variant: str | None = None,
     ) -> None:
         """``operator_token``: the ``/_emulator/`` endpoints (seed, reset, UI changes, faults...) then
         need ``Authorization: Bearer <token>``. Without one they are open only if ``operator_open``
@@ -78,7 +85,8 @@ class Emulator:
         self.store = Store(db)
         self.limiter = RateLimiter(rate_limits)
         self.faults = FaultPlan()
-        self.schema = emulator_schema()
+        self.schema = emulator_schema(schema_variant)
+        self.schema_variant = schema_variant
         self.calls: dict[str, int] = {}
         self._version = 0
         self._answers: dict[tuple, dict[str, Any]] = {}
@@ -136,6 +144,9 @@ class Emulator:
 
         def walk(selection_set, parent: GraphQLObjectType, path: tuple[str, ...]) -> None:
             for sel in selection_set.selections:
+                if isinstance(sel, FieldNode) and parent is root and sel.name.value in _INTROSPECTION:
+                    calls.append((sel.name.value, sel.name.value))  # introspection is a call like any other
+                    continue
                 if not isinstance(sel, FieldNode) or sel.name.value not in parent.fields:
                     continue
                 t = get_named_type(parent.fields[sel.name.value].type)
@@ -219,6 +230,15 @@ class Emulator:
                 return DropConnection()
             elif f.kind == "fail":
                 return JSONResponse({"errors": [{"message": f.message, "path": names[:1]}], "data": None})
+        if op_type == "mutation" and identity.read_only:
+            # A key with View permission runs queries only; Cato refuses its mutations whatever
+            # their arguments, before looking anything up.
+            denied = {
+                "message": PERMISSION_DENIED,
+                "path": names[:1],
+                "extensions": {"code": "PERMISSION_DENIED"},
+            }
+            return JSONResponse({"errors": [denied], "data": None})
         result = await asyncio.to_thread(self._execute, doc, body, identity, op_type)
         if any(f.kind == "timeout_after_commit" for f in faults):
             await asyncio.sleep(max(f.delay for f in faults if f.kind == "timeout_after_commit"))
