@@ -99,6 +99,8 @@ class Journal:
         if not folder.is_dir():
             return
         for path in sorted(folder.glob("*.json")):
+            if path.name.startswith(".tmp-"):
+                continue  # a write that never reached its rename
             entry = _load(path)
             if entry is not None and entry.get("endpoint") == endpoint:
                 yield entry
@@ -174,6 +176,7 @@ class Claim:
             "pid": os.getpid(),
         }
         entry.setdefault("intent_time", entry["time"])
+        self.journal.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # private if we make it
         _mkdir_private(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")  # mode 0600
         try:

@@ -222,7 +222,7 @@ class Engine:
         start = parse_iso(entry.get("intent_time"))
         if start is None:
             return False
-        end = min(datetime.now(UTC), start + INTENT_WINDOW)
+        end = min(datetime.now(UTC) + SKEW, start + INTENT_WINDOW)
         records = AuditFeed(session.client, session.account_id).fetch(start - SKEW, end, None)
         return any(
             r.object_id == oid and r.change_type == "CREATED" and r.actor_kind == "api-key" for r in records
