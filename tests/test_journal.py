@@ -220,6 +220,11 @@ def test_a_site_made_in_the_console_is_refused_even_right_after_our_own_interrup
         create(emu, journal, "SocketSite", SITE, OWNER)
     assert "someone else made it" in str(err.value)
     assert ctl.stats().get("auditFeed") == 1
+    # Cato refused the create: the intent is dropped, and a retry does not ask the audit trail again.
+    assert claim.read() is None
+    with pytest.raises(OwnershipError):
+        create(emu, journal, "SocketSite", SITE, OWNER)
+    assert ctl.stats().get("auditFeed") == 1
 
 
 def test_a_create_whose_reply_never_came_is_adopted_when_the_audit_trail_shows_an_api_key_made_it(

@@ -20,7 +20,14 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..errors import ApiError, CatoError, NotFoundError, OutcomeUnknownError, ValidationError
+from ..errors import (
+    ApiError,
+    CatoError,
+    NotFoundError,
+    OutcomeUnknownError,
+    TransportError,
+    ValidationError,
+)
 from ..journal import Claim, Journal, parse_iso
 from ..session import Session
 from .spec import Inputs, Operation, ResourceSpec
@@ -301,8 +308,13 @@ class Engine:
                 logger.info("%s: create outcome unknown and no object found; retrying", self.spec.name)
                 data = self._execute(session, op.document, variables, inputs)
                 new_id = self._new_id(op, data, inputs)
-        except (ValidationError, ApiError) as e:
-            raise self._refusal(session, inputs, props.get(OWNER_KEY), e) from None
+        except CatoError as e:
+            # Cato answered no: nothing was written, and the intent proves nothing any more.
+            if claim is not None and not isinstance(e, OutcomeUnknownError | TransportError):
+                claim.forget()
+            if isinstance(e, ValidationError | ApiError):
+                raise self._refusal(session, inputs, props.get(OWNER_KEY), e) from None
+            raise
         finally:
             self._invalidate(session)
         if new_id is None:
