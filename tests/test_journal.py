@@ -306,6 +306,25 @@ def test_sections_published_but_never_recorded_are_adopted_and_reconciled_in_one
     assert api.open_revisions() == []
 
 
+def test_a_section_an_update_published_but_never_recorded_is_adopted_by_the_next_update(
+    emu, ctl, api, journal
+):
+    rid, outs = apply_policy(emu, journal, IFW_SECTIONS)
+    grown = [
+        *IFW_SECTIONS,
+        {"name": "Extra", "rules": [{"name": "Extra rule", "destination": {"fqdn": ["x.example"]}}]},
+    ]
+    engine = engine_of(emu, "InternetFirewallPolicy", journal)
+    news, _ = engine.check({}, {"sections": grown, OWNER_KEY: IFW_OWNER})
+    engine.update(rid, outs, news)
+    layout = api.layout()
+    # The state still holds the old outputs (the update's reply never reached it): update again.
+    ctl.reset_stats()
+    again = engine_of(emu, "InternetFirewallPolicy", journal).update(rid, outs, news)
+    assert "createPolicyRevision" not in ctl.stats() and api.layout() == layout
+    assert set(again["section_ids"]) == {"Corporate", "Guest", "Extra"}
+
+
 def test_a_revision_is_discarded_not_published_once_the_engine_is_gone(emu, ctl, api, journal, monkeypatch):
     """The engine's address stops answering before the publish: the revision is discarded, and
     the section ids journaled for it prove nothing (they were never published)."""
