@@ -20,6 +20,14 @@ Applying (create, update, delete) is transactional:
    published policy is as it was and no revision stays open. A publish whose reply was lost is
    resolved by listing revisions: still open means not published (discarded), gone means published.
 
+Crash safety (see ``catoiac.journal`` and ``catoiac.lifeline``): before each operation and, afresh,
+before the publish, the engine that asked for the apply must still be there; if it is gone the
+revision is discarded, never published. Right before the publish, the resource's journal entry
+records the ids of the sections it will own, those added in the revision included: a later apply
+for the same resource adopts the live sections with those ids (a publish whose result the stack
+never recorded), and a section of the declared name that another resource's entry names is refused
+naming that resource.
+
 Cato never moves or removes a policy's first section. A resource that owns it (it created the first
 section of an empty policy) leaves it behind, empty, when destroyed; a later create that declares a
 section of that name takes it over instead of failing on the name.
