@@ -256,6 +256,17 @@ def test_an_old_intent_is_no_proof(emu, ctl, journal):
         create(emu, journal, "SocketSite", SITE, OWNER)
 
 
+def test_an_entry_whose_id_now_names_another_object_proves_nothing(emu, ctl, journal):
+    """An emulator started afresh hands out the same ids again: the journaled key must match."""
+    claim = journal.claim(emu.url, ACCOUNT, OWNER)
+    claim.write("intent", "SocketSite", key={"name": "Lisbon"})
+    claim.write("created", "SocketSite", id="100001")  # the fixture's HQ in this emulator
+    ctl.reset_stats()
+    sid, _ = create(emu, journal, "SocketSite", SITE, OWNER)
+    assert sid != "100001" and ctl.stats()["addSocketSite"] == 1
+    assert "updateSiteGeneralDetails" not in ctl.stats()
+
+
 def test_a_deleted_resource_forgets_its_entry_and_a_vanished_object_is_created_anew(emu, ctl, journal):
     sid, outs = create(emu, journal, "SocketSite", SITE, OWNER)
     claim = journal.claim(emu.url, ACCOUNT, OWNER)

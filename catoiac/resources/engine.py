@@ -213,8 +213,13 @@ class Engine:
             return None
         if entry.get("id"):
             oid, proof = str(entry["id"]), "the id Cato answered an earlier create"
-            if self.live_inputs(session, oid, inputs) is None:
+            live = self.live_inputs(session, oid, inputs)
+            if live is None:
                 return None  # gone since: create it anew
+            if entry.get("key") and self._key(live) != entry["key"]:
+                # Another object under that id (an emulator that started afresh reuses ids).
+                logger.info("%s %s is not what the journal recorded; not adopting it", self.spec.name, oid)
+                return None
         else:  # the provider died before Cato's reply: look for the object, then at who made it
             oid = self.find(session, entry.get("key") or {})
             if oid is None or not self._created_by_api_key(session, oid, entry):
