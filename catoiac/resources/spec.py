@@ -9,16 +9,18 @@ from typing import TYPE_CHECKING, Any
 from ..secrets import is_secret_field
 
 if TYPE_CHECKING:
+    from ..journal import Claim
     from ..readpath import AccountView
     from ..session import Session
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
 VariablesFn = Callable[[str | None, Inputs, "AccountView"], dict[str, Any]]
-# (session, id | None, old outputs | None, new inputs | None) -> (id, outputs): create has no id
-# and no olds, delete no new inputs.
+# (session, id | None, old outputs | None, new inputs | None, journal claim | None) -> (id, outputs):
+# create has no id and no olds, delete no new inputs; the claim is the resource's journal entry.
 ApplyFn = Callable[
-    ["Session", str | None, Mapping[str, Any] | None, Inputs | None], tuple[str, dict[str, Any]]
+    ["Session", str | None, Mapping[str, Any] | None, Inputs | None, "Claim | None"],
+    tuple[str, dict[str, Any]],
 ]
 # (session, id, props) -> (live inputs, outputs), or None when the object is gone.
 ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
