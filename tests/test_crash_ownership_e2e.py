@@ -134,7 +134,7 @@ def test_a_policy_failure_and_a_wrong_key_are_one_line_per_resource(pulumi_works
 
     wrong = stack(PulumiWorkspace(root=tmp_path / "w"), emu, "fw2", {"sites": {"porto": "Porto"}, "subnets": {"porto": "10.41.0.0/24"}}, key="not-a-key-of-this-account")  # fmt: skip
     text, diags = failed_up(wrong)
-    assert len(diags["porto"]) == 1 and "Authentication failed" in diags["porto"][0], diags
+    assert len(diags["porto"]) == 1 and "Cato refused the API key" in diags["porto"][0], diags
     assert "not-a-key-of-this-account" not in text
 
 
