@@ -482,11 +482,9 @@ class Report:
         if _size(head) > budget:  # even the summary is too long: keep what fits of it
             text = _cut_text(head, budget)
         total = len(blocks)
-        text += (
-            f"\n---\n_{total - shown_steps} of {total} resource change(s)"
-            + (" and the rest of one" if cut else "")
-            + f" are not shown here. Full review: {pointer}._\n"
-        )
+        hidden = total - shown_steps - (1 if cut else 0)
+        more = ", and part of one more," if cut else ""
+        text += f"\n---\n_{hidden} of {total} resource change(s){more} are not shown here. Full review: {pointer}._\n"
         return text
 
     # -- parts ------------------------------------------------------------------------------------

@@ -409,7 +409,8 @@ def _span(key: str, item: Any) -> tuple[int, int] | None:
 
 
 def _covered(key: str, item: Any, by: list[tuple[str, Any]]) -> tuple[bool, Any]:
-    """Whether ``item`` matches nothing more than the items ``by`` (and the item that covers it)."""
+    """Whether ``item`` matches nothing more than the items ``by``; if not, an item of ``by`` that
+    it contains ((key, item), to say "wider than"), or None."""
     if (key, item) in by:
         return True, None
     span = _span(key, item) if key in NETWORK_KEYS else None
@@ -418,12 +419,8 @@ def _covered(key: str, item: Any, by: list[tuple[str, Any]]) -> tuple[bool, Any]
             s = _span(k, x) if k in NETWORK_KEYS else None
             if s is not None and s[0] <= span[0] and span[1] <= s[1]:
                 return True, None
-        wider = [
-            x
-            for k, x in by
-            if k in NETWORK_KEYS and (s := _span(k, x)) and span[0] <= s[0] and s[1] <= span[1]
-        ]
-        return False, wider[0] if wider else None  # fmt: skip
+        inside = [(k, x) for k, x in by if k in NETWORK_KEYS and (s := _span(k, x)) and span[0] <= s[0] and s[1] <= span[1]]  # fmt: skip
+        return False, inside[0] if inside else None
     return False, None
 
 
@@ -470,7 +467,7 @@ def widening(old: Any, new: Any, key: str = "") -> tuple[list[str], list[str]]:
         if not ok:
             what = _item_text(k or key, x)
             widened.append(
-                f"{what} (wider than {_item_text(k, inner)})" if inner is not None else f"adds {what}"
+                f"{what} (wider than {_item_text(*inner)})" if inner is not None else f"adds {what}"
             )
     for k, x in a:
         ok, _ = _covered(k, x, b)
@@ -565,7 +562,8 @@ def facets(
     else:
         out["destination"] = criteria_text(dest, names)
         out["applications"] = criteria_text(rule.get("application"), names)
-    out["services"] = criteria_text(rule.get("service"), names)
+    service = rule.get("service") or {}
+    out["services"] = ", ".join(item_value(k, x, names) for k in sorted(service) for x in service[k]) or "any"
     out["tracking"] = _tracking(rule.get("tracking"), names)
     for key in ("country", "device", "device_os", "device_attributes"):
         if rule.get(key):
