@@ -318,3 +318,12 @@ def test_stored_security_preview_is_what_pulumi_produces_today(pulumi_workspace)
 
 
 pytest_plugins = ("pulumi_helpers",)
+
+
+def test_a_change_the_planner_refuses_is_still_reviewed_with_rules_paired_by_name():
+    data = json.loads((GOLDEN / "review-preview.json").read_text())
+    step = next(s for s in data["steps"] if s["urn"].endswith("::corp"))
+    step["newState"]["inputs"]["sections"][1]["name"] = "Corporate"  # two sections of one name
+    text = build(data).markdown()
+    assert "- _rules are paired by name only: the provider's planner refuses this change (" in text
+    assert "**new rule `Guest mail`**" in text

@@ -142,10 +142,10 @@ def steps_of(
         if step.op in SKIPPED:
             continue
         if spec in POLICY_SPECS:
-            after = step.news if step.op != "delete" else {"sections": []}
-            before = step.olds if step.op in ("update", "replace", "delete") else {"sections": []}
-            step.changes = compare(spec, before, after)
-            step.policy_sides = (before, after)
+            if step.op != "adopt":  # its changes come from policy_diff, once the sites are known
+                after = step.news if step.op != "delete" else {"sections": []}
+                before = step.olds if step.op in ("update", "replace", "delete") else {"sections": []}
+                step.policy_sides = (before, after)
         elif step.op in ("update", "replace"):
             step.changes = compare(spec, step.olds, step.news)
         elif step.op in ("create", "import", "adopt"):
@@ -153,8 +153,9 @@ def steps_of(
         out.append(step)
     sites = sites_of(by_urn, states)
     for step in out:
-        if step.policy_sides is not None and step.op != "adopt":
+        if step.policy_sides is not None:
             step.policy = rr.policy_diff(step.spec, *step.policy_sides, sites)
+            step.changes = step.policy.changes
     return out, by_urn
 
 
@@ -501,11 +502,8 @@ class Report:
         summary = self.summary or {}
         adopts = sum(1 for s in self.steps if s.op == "adopt")
         counts = {**summary, "create": (summary.get("create") or 0) - adopts, "adopt": adopts}
-        parts = [f"{counts[op]} to {op}" for op in OP_ORDER if counts.get(op)]
-        if adopts:
-            parts[[op for op in OP_ORDER if counts.get(op)].index("adopt")] += (
-                " (`import_`: no change in Cato)"
-            )
+        note = {"adopt": " (`import_`: no change in Cato)"}
+        parts = [f"{counts[op]} to {op}{note.get(op, '')}" for op in OP_ORDER if counts.get(op)]
         if summary.get("same"):
             parts.append(f"{summary['same']} unchanged")
         n = publishes(self.steps)
@@ -567,7 +565,9 @@ class Report:
                 f"Takes over the existing Cato object id {code(s.adopt_id)} (`import_`): `up` checks that it "
                 "matches the program and writes nothing to Cato."
             )
-        if s.spec in POLICY_SPECS and s.op != "adopt":
+        if s.spec in POLICY_SPECS and s.op == "adopt":
+            parts += [", ".join(f"section {code(x.get('name'))}: {len(x.get('rules') or [])} rule(s)" for x in s.news.get("sections") or [])]  # fmt: skip
+        elif s.spec in POLICY_SPECS:
             parts += self._policy_parts(s)
         else:
             parts += self._property_parts(s)
@@ -628,6 +628,8 @@ class Report:
                 lines.append(f"- section {code(sc.old_name)} renamed to {code(sc.name)} (same Cato section)")
             elif sc.kind == "moved":
                 lines.append(f"- section {code(sc.name)} moved: now {sc.place}")
+        if s.policy.refused:
+            lines.append(f"- _rules are paired by name only: the provider's planner refuses this change ({md(s.policy.refused)})_")  # fmt: skip
         if lines:
             out.append("\n".join(lines))
         for rc in s.policy.rules:

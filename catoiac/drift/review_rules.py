@@ -231,6 +231,7 @@ class SectionChange:
 class PolicyDiff:
     rules: list[RuleChange]
     sections: list[SectionChange]
+    changes: list[Change]  # the property-level comparison, renamed items paired
     refused: str | None = None
 
     @property
@@ -272,7 +273,7 @@ def policy_diff(
             out.append(RuleChange("removed", name, None, body, None, place, None))
     for rc in out:
         rc.loosening = loosening(spec, rc, new_places, sites)
-    return PolicyDiff(out, _sections(changes, olds, news, pair), pair.refused)
+    return PolicyDiff(out, _sections(changes, olds, news, pair), changes, pair.refused)
 
 
 def _sections(changes: list[Change], olds, news, pair: Pairing) -> list[SectionChange]:
