@@ -22,6 +22,7 @@ from graphql import (
     build_schema,
     get_named_type,
     print_type,
+    validate_schema,
 )
 from graphql.type import specified_scalar_types
 
@@ -43,7 +44,7 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
     """Walk from Query and Mutation, keeping only spec'd fields on spec'd types."""
     kept: dict[str, GraphQLNamedType] = {}
     stack: list[GraphQLNamedType] = [real.query_type, real.mutation_type]
-    while stack or (stack := _unimplemented(real, kept)):
+    while stack or (stack := _unimplemented(real, kept, spec)):
         t = stack.pop()
         if t.name in kept or t.name in specified_scalar_types:
             continue
@@ -59,8 +60,8 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
                 kind = type(t)
                 kwargs = t.to_kwargs()
                 kwargs["fields"] = fields
-                if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
-                    kwargs["interfaces"] = []  # namespace types implement nothing in Cato's schema
+                # A trimmed type keeps the interfaces it implements (trimmed too when listed): a
+                # trimmed story incident still resolves as its interface.
                 t = kind(**kwargs)
             kept[t.name] = t
             for f in t.fields.values():
@@ -77,16 +78,19 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
     return kept
 
 
-def _unimplemented(real: GraphQLSchema, kept: dict[str, GraphQLNamedType]) -> list[GraphQLNamedType]:
+def _unimplemented(
+    real: GraphQLSchema, kept: dict[str, GraphQLNamedType], spec: dict[str, list[str]]
+) -> list[GraphQLNamedType]:
     """Cato's implementations of kept interfaces that no kept object type implements (such as
-    ``ActorRef``: AdminRef, ApiKeyRef): without them such a field could never resolve."""
+    ``ActorRef``: AdminRef, ApiKeyRef): without them such a field could never resolve. When the
+    spec lists some implementations (a story's incident kinds), only those are kept."""
     done = {i.name for t in kept.values() if isinstance(t, GraphQLObjectType) for i in t.interfaces}
-    return [
-        o
-        for t in kept.values()
-        if isinstance(t, GraphQLInterfaceType) and t.name not in done
-        for o in real.get_implementations(real.type_map[t.name]).objects
-    ]
+    out: list[GraphQLNamedType] = []
+    for t in kept.values():
+        if isinstance(t, GraphQLInterfaceType) and t.name not in done:
+            impls = real.get_implementations(real.type_map[t.name]).objects
+            out += [o for o in impls if o.name in spec] or impls
+    return out
 
 
 def _undocumented(t: GraphQLNamedType) -> GraphQLNamedType:
@@ -113,6 +117,12 @@ def generate(real_sdl: str, spec: dict[str, list[str]] | None = None) -> str:
     kept = _prune(real, spec if spec is not None else load_spec())
     order = ["Query", "Mutation"] + sorted(n for n in kept if n not in ("Query", "Mutation"))
     body = "\n\n".join(print_type(_undocumented(kept[n])) for n in order)
+    # A trimmed object must still have every field of the (trimmed) interfaces it implements.
+    problems = validate_schema(build_schema(body))
+    if problems:
+        raise ValueError(
+            "schema_spec.yaml makes an invalid schema: " + "; ".join(p.message for p in problems)
+        )
     return HEADER + body + "\n"
 
 
