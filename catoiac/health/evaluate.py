@@ -35,7 +35,10 @@ from .model import (
     UpdateRef,
 )
 
-SKEW = timedelta(seconds=2)  # pulumi's update times have second precision; resource times don't
+SKEW = timedelta(seconds=2)
+STATE_FILE_UPDATE = timedelta(
+    minutes=10
+)  # without history: the changes this long before the export are its update  # pulumi's update times have second precision; resource times don't
 POLICIES = ("InternetFirewallPolicy", "WanFirewallPolicy")
 SITE_SCOPED = ("SocketSite", "SocketInterface", "NetworkRange", "StaticHost", "BgpPeer")
 DOWN_EVENTS = {"Disconnected", "Failover", "Link Down", "Tunnel Down", "Passive Disconnected"}
@@ -71,9 +74,17 @@ def numbered(updates: Sequence[Update]) -> list[tuple[int, Update]]:
 
 def updates_in_window(stack: StackState, since: datetime, last_only: bool) -> list[UpdateRef]:
     ups = [(n, u) for n, u in numbered(stack.updates) if u.kind == "update" and (u.start or u.end)]
-    if not ups:
-        t = stack.manifest_time
-        return [UpdateRef(stack.name, None, t, t)] if t and (last_only or t >= since - SKEW) else []
+    if not ups:  # an exported state: no history, only its manifest time and the resources' own times
+        end = stack.manifest_time
+        if end is None or not (last_only or end >= since - SKEW):
+            return []
+        near = [
+            t
+            for r in stack.resources
+            for t in (r.modified, r.created)
+            if t and end - STATE_FILE_UPDATE <= t <= end
+        ]
+        return [UpdateRef(stack.name, None, min(near, default=end), end)]
     if last_only:
         n, u = max(ups, key=lambda x: x[1].end or x[1].start)
         return [UpdateRef(stack.name, n, u.start, u.end)]
@@ -98,8 +109,6 @@ def stack_changes(stacks: Iterable[StackState], since: datetime, last_only: bool
                 (r for r in refs if r.start and r.end and r.start - SKEW <= at <= r.end + SKEW),
                 None,
             )
-            if ref is None and refs and refs[0].number is None and at >= since - SKEW:
-                ref = refs[0]  # a state file: no history, only the resources' own times
             if ref is None:
                 continue
             site = res.id if res.spec_name == "SocketSite" else res.inputs.get("site_id")

@@ -254,7 +254,9 @@ class HealthRun:
         ids = None if self.opts.all_sites else sorted(self.selected or self.managed)
         snap = self.collector.snapshot(ids, results[SNAPSHOT])
         snap_sites = {str(s["id"]): s for s in (snap or {}).get("sites") or []} if snap is not None else None
-        now = parse_time((snap or {}).get("timestamp")) or datetime.now(UTC)
+        server_now = parse_time((snap or {}).get("timestamp"))
+        # Without Cato's clock, ours will do; it cannot tell whether --since is in the future.
+        now = server_now or max(datetime.now(UTC), self.since)
         if self.selected is None:
             if snap_sites is None and self.opts.all_sites:
                 raise_for(results[SNAPSHOT], "the account's sites (--all-sites needs the snapshot)")
