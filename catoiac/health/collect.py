@@ -34,7 +34,7 @@ OK, FAILED, RATE_LIMITED, INCOMPLETE = "ok", "failed", "rate-limited", "incomple
 LABELS = ["lostUpstreamPcnt", "lostDownstreamPcnt", "rtt", "jitterUpstream", "jitterDownstream",
           "bytesUpstream", "bytesDownstream"]  # fmt: skip
 METRICS_ITEM_LIMIT = 100_000  # Cato: sites x labels x buckets per accountMetrics query
-MAX_BUCKETS = 60
+MAX_BUCKETS = 36  # ~1 min buckets over a 30 min baseline and the minutes after an up
 MIN_BUCKETS = 12  # fewer and the baseline and the recent window blur into each other
 EVENT_TYPES = ["Connectivity", "Security"]
 EVENT_RETENTION = timedelta(days=7)

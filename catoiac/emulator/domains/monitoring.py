@@ -29,10 +29,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from ..context import CatoGraphQLError, RequestContext, invalid
@@ -122,8 +122,12 @@ class Port:
                 start = None
         if start is not None:
             out.append((start, t1))
-        created = parse_iso(self.site["creationTime"])
+        created = self.created
         return [(max(a, created), b) for a, b in out if b > created]
+
+    @property
+    def created(self) -> datetime:
+        return _created(self.site["creationTime"])
 
     def bandwidth(self) -> tuple[float, float]:
         up = self.rec.get("upstreamBandwidth") or 10
@@ -133,6 +137,11 @@ class Port:
     @property
     def passive(self) -> bool:
         return str(self.rec.get("precedence") or "ACTIVE").upper() != "ACTIVE"
+
+
+@lru_cache(maxsize=65536)
+def _created(value: str) -> datetime:
+    return parse_iso(value)
 
 
 def _wan_changes(ctx: RequestContext, since: datetime) -> dict[str, list[tuple[datetime, Any, Any, Any]]]:
@@ -171,6 +180,11 @@ class World:
             if site is not None:
                 self.ports[site["id"]].append(Port(site, rec, changes.get(str(rec["id"]), [])))
         self.conditions = [c for c in ctx.store.list(ctx.account_id, COND) if c["siteId"] in self.sites]
+        self._samples: dict[tuple, dict[str, float] | None] = {}
+        self._by_site: dict[str, list[tuple[dict, datetime, datetime]]] = {}
+        for c in self.conditions:
+            end = parse_iso(c["end"]) if c.get("end") else _OPEN
+            self._by_site.setdefault(c["siteId"], []).append((c, parse_iso(c["start"]), end))
 
     @classmethod
     def of(cls, ctx: RequestContext, since: datetime | None = None) -> World:
@@ -184,11 +198,10 @@ class World:
         return c["link"] is None or (port is not None and c["link"] == port.key)
 
     def _spans(self, site_id: str, port: Port | None, kind: str, t0: datetime, t1: datetime):
-        for c in self.conditions:
-            if c["siteId"] != site_id or c["kind"] != kind or not self._applies(c, port):
+        for c, start, end in self._by_site.get(site_id, ()):
+            if c["kind"] != kind or not self._applies(c, port):
                 continue
-            a, b = parse_iso(c["start"]), parse_iso(c["end"]) if c.get("end") else _OPEN
-            a, b = max(a, t0), min(b, t1)
+            a, b = max(start, t0), min(end, t1)
             if b > a:
                 yield c, a, b
 
@@ -217,6 +230,12 @@ class World:
     # -- one bucket of one link ---------------------------------------------------------------------
     def link_sample(self, port: Port, t0: datetime, t1: datetime) -> dict[str, float] | None:
         """What a link measured over [t0, t1), or None if it carried nothing (down or not a WAN)."""
+        memo = (port.site["id"], port.key, t0, t1)
+        if memo not in self._samples:
+            self._samples[memo] = self._sample(port, t0, t1)
+        return self._samples[memo]
+
+    def _sample(self, port: Port, t0: datetime, t1: datetime) -> dict[str, float] | None:
         span = (t1 - t0).total_seconds()
         if span <= 0:
             return None
@@ -275,24 +294,21 @@ def _union(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datet
     return out
 
 
-def _unit(*parts: Any) -> float:
-    """A deterministic number in [0, 1) from its seed parts."""
+def _units(*parts: Any) -> tuple[float, ...]:
+    """Five deterministic numbers in [0, 1) from their seed parts (one hash)."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:6], "big") / float(1 << 48)
+    return tuple(int.from_bytes(digest[i : i + 6], "big") / float(1 << 48) for i in range(0, 30, 6))
 
 
+@lru_cache(maxsize=65536)
 def _profile(site_id: str, key: str) -> dict[str, float]:
-    return {
-        "rtt": 8 + 52 * _unit(site_id, key, "rtt"),
-        "jitter": 0.5 + 2.5 * _unit(site_id, key, "jitter"),
-        "loss": 0.2 * _unit(site_id, key, "loss"),
-        "util": 0.15 + 0.35 * _unit(site_id, key, "util"),
-    }
+    rtt, jitter, loss, util, _ = _units(site_id, key, "profile")
+    return {"rtt": 8 + 52 * rtt, "jitter": 0.5 + 2.5 * jitter, "loss": 0.2 * loss, "util": 0.15 + 0.35 * util}
 
 
 def _noise(site_id: str, key: str, t: datetime) -> tuple[float, float, float, float]:
     slot = int(t.timestamp()) // _NOISE_SLOT
-    return tuple(0.9 + 0.2 * _unit(site_id, key, slot, i) for i in range(4))  # type: ignore[return-value]
+    return tuple(0.9 + 0.2 * u for u in _units(site_id, key, slot)[:4])  # type: ignore[return-value]
 
 
 # -- accountSnapshot: connectivity as of now --------------------------------------------------------
@@ -466,8 +482,11 @@ def _series(
     }
 
 
-def _metrics(sample: dict[str, float] | None, span: float):
+def _metrics(measure: Callable[[], dict[str, float] | None], span: float):
+    """A ``metrics(toRate)`` field, measured only if asked for."""
+
     def metrics(info, toRate=False):
+        sample = measure()
         if sample is None:
             return None
         rate = (lambda v: v / span) if toRate and span else (lambda v: v)
@@ -528,7 +547,7 @@ def _link_metrics(ctx: RequestContext, world: World, port: Port, start: datetime
         "socketInfo": None,
         "annotations": lambda info, types=None: [],
         "periods": [],
-        "metrics": _metrics(world.link_sample(port, start, end), span),
+        "metrics": _metrics(partial(world.link_sample, port, start, end), span),
         "timeseries": timeseries,
     }
 
@@ -554,7 +573,7 @@ def _site_metrics(ctx: RequestContext, world: World, site: dict, start: datetime
                 **interfaces[0],
                 "name": "all",
                 "interfaceInfo": None,
-                "metrics": _metrics(site_sample(start, end), span),
+                "metrics": _metrics(partial(site_sample, start, end), span),
                 "timeseries": timeseries,
             }
         ]
@@ -563,7 +582,7 @@ def _site_metrics(ctx: RequestContext, world: World, site: dict, start: datetime
         "name": site["name"],
         "info": {"name": site["name"], "type": site.get("siteType"), "connType": site.get("connectionType")},
         "interfaces": interfaces,
-        "metrics": _metrics(site_sample(start, end), span),
+        "metrics": _metrics(partial(site_sample, start, end), span),
         "timeseries": timeseries,
         "flowCount": None,
         "hostCount": None,
