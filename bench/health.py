@@ -116,6 +116,16 @@ def measure(label: str, url: str, base: str, account: str, key: str, stack: Stac
     }
 
 
+def per_operation(title: str, runs: list[dict[str, Any]], key: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("operation")
+    for r in runs:
+        t.add_column(r["run"], justify="right")
+    for op in sorted({op for r in runs for op in r[key]}):
+        t.add_row(op, *(str(r[key].get(op, 0)) for r in runs))
+    return t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fixture", type=Path, default=ROOT / "examples/fixtures/large.yaml")
@@ -154,21 +164,9 @@ def main() -> None:
         print(json.dumps(runs, indent=2))
         return
     console = Console()
-    ops = sorted({op for r in runs for op in r["client_calls"]})
-    t = Table(title="API calls per operation (client)", title_justify="left")
-    t.add_column("operation")
-    for r in runs:
-        t.add_column(r["run"], justify="right")
-    for op in ops:
-        t.add_row(op, *(str(r["client_calls"].get(op, 0)) for r in runs))
-    console.print(t)
-    t = Table(title="Seconds waiting on each operation (the emulator's work, mostly)", title_justify="left")
-    t.add_column("operation")
-    for r in runs:
-        t.add_column(r["run"], justify="right")
-    for op in ops:
-        t.add_row(op, *(str(r["api_seconds"].get(op, 0)) for r in runs))
-    console.print(t)
+    console.print(per_operation("API calls per operation (client)", runs, "client_calls"))
+    console.print(per_operation("Seconds waiting on each operation (the emulator's work, mostly)", runs,
+                                "api_seconds"))  # fmt: skip
     t = Table(title="Runs", title_justify="left")
     for col in ("run", "sites", "status", "polls", "degraded", "warnings", "wall s", "rate-limit wait s"):
         t.add_column(col, justify="right")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,7 +143,7 @@ class Collector:
             return None
 
     @staticmethod
-    def buckets_for(sites: int, window: float, baseline: float) -> tuple[int, int]:
+    def buckets_for(sites: int) -> tuple[int, int]:
         """(buckets per query, sites per query) within Cato's 100,000-item limit."""
         per_site = len(LABELS)
         chunk = max(1, min(sites, METRICS_ITEM_LIMIT // (per_site * MIN_BUCKETS)))
@@ -259,7 +259,3 @@ class Collector:
         except CatoError as e:
             result.status, result.error = _failure(e)
             return None
-
-
-def by_key(items: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
-    return {str(i[key]): i for i in items if i.get(key) is not None}

@@ -76,13 +76,12 @@ class Change:
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
-    def describe(self, own_site: bool = True) -> str:
+    def describe(self) -> str:
         """What changed, as a person would say it ("its WAN1 interface", "range Printers")."""
-        its = "its " if own_site else ""
         if self.type == "SocketInterface":
-            return f"{its}{self.slot or self.label or self.name} interface"
+            return f"its {self.slot or self.label or self.name} interface"
         if self.type == "SocketSite":
-            return f"{its}site settings" if own_site else f"site {self.label or self.name}"
+            return "its site settings"
         kind = {"NetworkRange": "range", "StaticHost": "static host", "BgpPeer": "BGP peer",
                 "InternetFirewallPolicy": "internet firewall policy",
                 "WanFirewallPolicy": "WAN firewall policy"}.get(self.type, self.type)  # fmt: skip
@@ -112,7 +111,8 @@ class Correlation:
         c = self.change
         who = "this stack's" if self.stacks == 1 else f"stack {c.update.stack}'s"
         verb = "created" if c.created else "updated"
-        return f"{duration(self.seconds)} after {c.describe()} was {verb} by {who} {c.update.label}"
+        was = "were" if c.type == "SocketSite" else "was"
+        return f"{duration(self.seconds)} after {c.describe()} {was} {verb} by {who} {c.update.label}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"seconds_after": round(self.seconds, 1), "text": self.text, "resource": self.change.to_dict()}

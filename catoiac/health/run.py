@@ -47,13 +47,14 @@ from .evaluate import (
     stack_changes,
     updates_in_window,
 )
-from .model import DEGRADED, HEALTHY, Finding, HealthReport, SiteHealth, StackInfo, duration, iso
+from .model import DEGRADED, Finding, HealthReport, SiteHealth, StackInfo, iso
 
 LAST_UPDATE = "last-update"
 METRICS_RETENTION = timedelta(days=90)  # Data Lake default: three months
 STORIES_RETENTION = timedelta(days=90)
 EVENTS_RETENTION = collect.EVENT_RETENTION  # the events feed keeps seven days
 FUTURE_SKEW = timedelta(minutes=2)
+SKEW_EVENTS = timedelta(seconds=2)
 
 
 class HealthInputError(CatoError, ValueError):
@@ -262,7 +263,7 @@ class HealthRun:
                 raise_for(results[SNAPSHOT], "the account's sites (--all-sites needs the snapshot)")
             self.selected = self._select(snap_sites)
         site_ids = sorted(self.selected)
-        buckets, chunk = Collector.buckets_for(len(site_ids) or 1, 0, 0)
+        buckets, chunk = Collector.buckets_for(len(site_ids) or 1)
         windows, info = self._windows(now, buckets)
         metrics_start = parse_time(info["metrics_start"]) or windows.since
         metrics = ports = None
@@ -369,7 +370,6 @@ class HealthRun:
         )
 
 
-SKEW_EVENTS = timedelta(seconds=2)
 _UNKNOWN = {
     SNAPSHOT: "connectivity",
     METRICS: "link quality (loss, latency, jitter)",
@@ -404,11 +404,3 @@ def run_health(
     finally:
         if own:
             client.close()
-
-
-def describe_wait(report: HealthReport) -> str:
-    p = report.polls
-    if p["count"] <= 1:
-        return ""
-    state = "healthy" if report.status == HEALTHY else report.status
-    return f"{state} after {p['count']} polls in {duration(p['waited_seconds'])}"

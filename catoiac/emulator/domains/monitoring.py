@@ -756,6 +756,16 @@ def _string(v: Any) -> dict[str, Any]:
     return {"__typename": "StringValue", "string": None if v is None else str(v)}
 
 
+def _port_query(ctx: RequestContext, time_frame: str, measures, dimensions, filters):
+    """The window, measures, dimensions and filtered port rows of a socketPortMetrics query."""
+    start, end = _time_frame(ctx, time_frame)
+    start = max(start, ctx.now - METRICS_RETENTION)
+    measures, dims = _check_measures(measures, dimensions)
+    world = World.of(ctx, start)
+    keep = _port_filter(filters)
+    return start, end, measures, dims, [(d, s) for d, s in _port_rows(ctx, world, start, end) if keep(d)]
+
+
 @query("socketPortMetrics")
 def socket_port_metrics(
     ctx: RequestContext,
@@ -767,12 +777,7 @@ def socket_port_metrics(
     filters=None,
     sort=None,
 ) -> dict[str, Any]:
-    start, end = _time_frame(ctx, timeFrame)
-    start = max(start, ctx.now - METRICS_RETENTION)
-    measures, dims = _check_measures(measures, dimensions)
-    world = World.of(ctx, start)
-    keep = _port_filter(filters)
-    rows = [(d, s) for d, s in _port_rows(ctx, world, start, end) if keep(d)]
+    start, end, measures, dims, rows = _port_query(ctx, timeFrame, measures, dimensions, filters)
     span = (end - start).total_seconds()
     records = []
     for key, members in _grouped(rows, dims).items():
@@ -811,12 +816,7 @@ def socket_port_metrics(
 def socket_port_metrics_time_series(
     ctx: RequestContext, info, accountID: str, timeFrame: str, measures=None, dimensions=None, filters=None
 ) -> dict[str, Any]:
-    start, end = _time_frame(ctx, timeFrame)
-    start = max(start, ctx.now - METRICS_RETENTION)
-    measures, dims = _check_measures(measures, dimensions)
-    world = World.of(ctx, start)
-    keep = _port_filter(filters)
-    rows = [(d, s) for d, s in _port_rows(ctx, world, start, end) if keep(d)]
+    start, end, measures, dims, rows = _port_query(ctx, timeFrame, measures, dimensions, filters)
     span = (end - start).total_seconds()
 
     def timeseries(info, buckets: int):
