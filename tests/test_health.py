@@ -253,6 +253,18 @@ def test_a_link_that_went_down_and_came_back_is_a_warning(world):
     assert [e["sub_type"] for e in lisbon["events"]] == ["Disconnected", "Connected"]
 
 
+def test_an_ha_pair_not_ready_and_a_locked_site_are_degraded(world):
+    world.ctl.set_ha(ACCOUNT, "Porto", readiness="not_ready", keepalive="fail")
+    world.ctl.set_operational_status(ACCOUNT, "Lisbon", "locked")
+    report = world.report(expect=2)
+    found = kinds(report)
+    assert found[("ha-not-ready", "Porto", None)]["message"] == "site Porto HA is not ready (keepalive)"
+    assert found[("site-not-active", "Lisbon", None)]["message"] == "site Lisbon is locked"
+    porto = next(s for s in report["sites"] if s["name"] == "Porto")
+    assert porto["connectivity"]["is_ha"] is True
+    assert [x["ha_role"] for x in porto["connectivity"]["sockets"]] == ["PRIMARY", "SECONDARY"]
+
+
 def test_a_managed_site_deleted_from_the_account_is_degraded(world):
     gone = resource("prod", "SocketSite", "braga", "999999", {"name": "Braga"},
                     created=world.update_end - timedelta(seconds=5))  # fmt: skip

@@ -164,6 +164,31 @@ def test_snapshot_disconnects_a_site_whose_config_disables_its_last_wan_link(wor
     assert parse(s["lastConnected"]) <= parse(s["_now"])
 
 
+def test_snapshot_shows_an_ha_pair_and_an_operational_status_the_operator_set(world):
+    emu, ctl, api = world
+    porto = _ids(api)["Porto"]
+    ha = ctl.set_ha(ACCOUNT, "Porto", readiness="not_ready", keepalive="fail")
+    locked = ctl.set_operational_status(ACCOUNT, "Lisbon", "locked")
+    body = api.ok(
+        """query($a: ID!) { accountSnapshot(accountID: $a) { sites { id operationalStatus
+             haStatus { readiness keepalive wanConnectivity socketVersion } info { isHA sockets { isPrimary } }
+             devices { haRole connected socketInfo { isPrimary } } } } }""",
+        a=ACCOUNT,
+    )
+    sites = {s["id"]: s for s in body["accountSnapshot"]["sites"]}
+    s = sites[porto]
+    assert s["info"]["isHA"] is True and [x["isPrimary"] for x in s["info"]["sockets"]] == [True, False]
+    assert s["haStatus"] == {"readiness": "not_ready", "keepalive": "fail", "wanConnectivity": "ok",
+                             "socketVersion": "ok"}  # fmt: skip
+    assert [(d["haRole"], d["connected"]) for d in s["devices"]] == [("PRIMARY", True), ("SECONDARY", False)]
+    assert sites[_ids(api)["Lisbon"]]["operationalStatus"] == "locked"
+    ctl.restore(ACCOUNT, ha["id"])
+    ctl.restore(ACCOUNT, locked["id"])
+    s = snapshot(api)[porto]
+    assert s["haStatus"] is None and len(s["devices"]) == 1
+    assert snapshot(api)[_ids(api)["Lisbon"]]["operationalStatus"] == "active"
+
+
 # -- accountMetrics -----------------------------------------------------------------------------------------
 def test_metrics_are_deterministic_for_a_fixed_time_frame(world):
     emu, ctl, api = world
@@ -394,6 +419,12 @@ def test_operator_endpoints_name_what_is_wrong(world):
         ("event", {"event_type": "Security"}, "needs event_type"),
         ("event", {"event_type": "Security", "event_sub_type": "x", "not_a_field": 1}, "unknown event field"),
         ("story", {"site": "Lisbon", "producer": "AnomalyStats"}, "NetworkXDR and ThreatPrevention"),
+        ("ha", {"site": "Porto", "keepalive": "maybe"}, "keepalive must be one of ok, fail"),
+        (
+            "status",
+            {"site": "Porto", "operational_status": "asleep"},
+            "operational_status must be one of active",
+        ),
         ("reboot", {}, "unknown monitoring action"),
     ]
     for action, spec, message in cases:

@@ -80,6 +80,14 @@ class EmulatorControl:
         return self._monitor(account_id, "impair", site=site, link=link, loss_pct=loss_pct,
                              latency_ms=latency_ms, jitter_ms=jitter_ms, **spec)  # fmt: skip
 
+    def set_ha(self, account_id: str, site: str, **status: str) -> dict[str, Any]:
+        """Make a site an HA pair in a state: readiness, keepalive, wan_connectivity, socket_version."""
+        return self._monitor(account_id, "ha", site=site, **status)
+
+    def set_operational_status(self, account_id: str, site: str, status: str) -> dict[str, Any]:
+        """A site's operational status (locked, disabled...) until restored."""
+        return self._monitor(account_id, "status", site=site, operational_status=status)
+
     def restore(self, account_id: str, condition_id: str) -> dict[str, Any]:
         """End a condition (a link back up, loss gone); its history stays."""
         return self._monitor(account_id, "restore", id=condition_id)

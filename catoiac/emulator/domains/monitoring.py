@@ -22,6 +22,8 @@ so the same state and clock give the same answers:
   An event's ``time`` is when the change happened; it enters the queue when Cato would emit it.
   The queue keeps 7 days; a page holds at most 3000 events.
 - **Stories** (``xdr.stories``) are injected (kind ``xdrStory``).
+- **Site states** (conditions ``ha`` and ``status``): an HA pair with its readiness and sub-statuses
+  (a secondary socket appears), or an operational status other than ``active``.
 """
 
 from __future__ import annotations
@@ -345,6 +347,7 @@ def _snapshot_runtime(ctx: RequestContext, site: dict, ports: list[dict], snap: 
     if site["id"] not in touched and any(is_wan(p.get("destType")) for p in ports):
         return  # nothing ever happened to it and it has a WAN link: the constants hold
     world = World.of(ctx)
+    _apply_states(world, site, snap)
     by_index = {str(p.rec.get("index")): p for p in world.ports.get(site["id"], [])}
     now = world.now
     wan_now = [p for p in world.ports.get(site["id"], []) if is_wan(p.rec.get("destType"))]
@@ -390,6 +393,27 @@ def _snapshot_runtime(ctx: RequestContext, site: dict, ports: list[dict], snap: 
     last = max(times) if times else parse_iso(site["creationTime"])
     snap.update(connectivityStatus="disconnected", lastConnected=iso(last), popName=None)
     device.update(connected=False, lastConnected=iso(last), deviceUptime=0)
+
+
+def _apply_states(world: World, site: dict, snap: dict) -> None:
+    """Operator-set states in force now: HA (a secondary socket and its status) and the site's
+    operational status."""
+    now = world.now
+    for c, start, end in world._by_site.get(site["id"], ()):
+        if c["kind"] not in ("ha", "status") or not start <= now < end:
+            continue
+        if c["kind"] == "status":
+            snap["operationalStatus"] = c["operationalStatus"]
+            continue
+        primary = snap["devices"][0]
+        primary["haRole"] = "PRIMARY"
+        socket = {**primary["socketInfo"], "id": f"{site['id']}-2", "isPrimary": False,
+                  "serial": primary["socketInfo"]["serial"] + "-2"}  # fmt: skip
+        secondary = {**primary, "id": socket["id"], "haRole": "SECONDARY", "socketInfo": socket,
+                     "connected": c["ha"]["keepalive"] == "ok", "interfaces": []}  # fmt: skip
+        snap["devices"] = [primary, secondary]
+        snap["info"] = {**snap["info"], "isHA": True, "sockets": [primary["socketInfo"], socket]}
+        snap["haStatus"] = c["ha"]
 
 
 _snapshot.RUNTIME.append(_snapshot_runtime)
@@ -1144,6 +1168,16 @@ def _condition(ctx: RequestContext, spec: dict[str, Any], kind: str) -> dict[str
         "end": None,
         "reason": spec.get("reason"),
     }
+    if kind == "ha":
+        cond["ha"] = {
+            "readiness": _choice(spec, "readiness", ("ready", "not_ready"), "not_ready"),
+            "wanConnectivity": _choice(spec, "wan_connectivity", ("ok", "fail"), "ok"),
+            "keepalive": _choice(spec, "keepalive", ("ok", "fail"), "ok"),
+            "socketVersion": _choice(spec, "socket_version", ("ok", "fail"), "ok"),
+        }
+    if kind == "status":
+        values = tuple(_schema_enum("OperationalStatus"))
+        cond["operationalStatus"] = _choice(spec, "operational_status", values, None)
     if kind == "impair" and not (cond["lossPct"] or cond["latencyMs"] or cond["jitterMs"]):
         raise ValueError("impair needs loss_pct, latency_ms or jitter_ms")
     if not 0 <= cond["lossPct"] <= 100:
@@ -1159,6 +1193,19 @@ def _condition(ctx: RequestContext, spec: dict[str, Any], kind: str) -> dict[str
                            cid)  # fmt: skip
     ctx.scratch.pop("monitoring.world", None)
     return cond
+
+
+def _choice(spec: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None) -> str:
+    value = spec.get(key) or default
+    if value not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _schema_enum(name: str) -> list[str]:
+    from ...schema import subset_schema
+
+    return list(subset_schema().get_type(name).values)
 
 
 def _restore(ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
@@ -1206,7 +1253,7 @@ def _inject_event(ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
     site = _site(world, spec.pop("site")) if spec.get("site") else None
     link = spec.pop("link", None)
     extra = _link_fields(_port(world, site, link)) if site and link else {}
-    names = _event_field_names()
+    names = set(_schema_enum("EventFieldName"))
     bad = [k for k in spec if k not in names or not _EVENT_KEYS.match(k)]
     if bad:
         raise ValueError(f"unknown event field(s) {bad}: use Cato's EventFieldName values")
@@ -1217,12 +1264,6 @@ def _inject_event(ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
         fields = {"event_type": kind, "event_sub_type": sub, "time": str(int(when.timestamp() * 1000)),
                   "time_str": iso(when), **{k: str(v) for k, v in spec.items()}}  # fmt: skip
     return _add_event(ctx, when, max(when, ctx.now), fields)
-
-
-def _event_field_names() -> set[str]:
-    from ...schema import subset_schema
-
-    return set(subset_schema().get_type("EventFieldName").values)
 
 
 def _inject_story(ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
@@ -1280,6 +1321,8 @@ def operate(ctx: RequestContext, action: str, spec: dict[str, Any]) -> Any:
         return _condition(ctx, spec, "down")
     if action == "impair":
         return _condition(ctx, spec, "impair")
+    if action in ("ha", "status"):
+        return _condition(ctx, spec, action)
     if action == "restore":
         return _restore(ctx, spec)
     if action == "event":
@@ -1289,7 +1332,7 @@ def operate(ctx: RequestContext, action: str, spec: dict[str, Any]) -> Any:
     if action == "conditions":
         return ctx.store.list(ctx.account_id, COND)
     raise ValueError(
-        f"unknown monitoring action {action!r}: use down, impair, restore, event, story, conditions"
+        f"unknown monitoring action {action!r}: use down, impair, ha, status, restore, event, story, conditions"
     )
 
 
