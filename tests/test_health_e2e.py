@@ -1,5 +1,6 @@
 """``catoiac health`` end to end: the real pulumi CLI applies a small program to the emulator (over
-HTTP, SQLite state), a second ``up`` changes a WAN port, the link then goes down, and
+HTTP, SQLite state), a second ``up`` changes a WAN port and removes another (its link leaves the
+snapshot and its tunnel's Disconnected event follows), the first link then goes down, and
 ``catoiac health`` (run as a user runs it) exits 2 naming the port change of update #2; with
 ``--wait`` it exits 0 once the link is back."""
 
@@ -25,12 +26,16 @@ PROGRAM = """
 import pulumi
 import pulumi_cato as cato
 
-bandwidth = pulumi.Config().get_int("bandwidth") or 100
+config = pulumi.Config()
+bandwidth = config.get_int("bandwidth") or 100
 location = {"country_code": "PT", "timezone": "Europe/Lisbon"}
 lisbon = cato.SocketSite("lisbon", name="Lisbon", connection_type="SOCKET_X1600", native_range="10.140.0.0/24",
                          location={**location, "city": "Lisbon"})
 cato.SocketInterface("lisbon-wan1", site_id=lisbon.id, interface_id="WAN1", dest_type="CATO", name="Fiber",
                      upstream_bandwidth=bandwidth, downstream_bandwidth=bandwidth, role="wan_1", precedence="ACTIVE")
+if config.get_bool("lte") is not False:  # a third WAN link, until update #2 removes it
+    cato.SocketInterface("lisbon-lte", site_id=lisbon.id, interface_id="INT_5", dest_type="CATO", name="LTE",
+                         upstream_bandwidth=50, downstream_bandwidth=50, role="wan_3", precedence="ACTIVE")
 cato.SocketSite("porto", name="Porto", native_range="10.141.0.0/24", location=location)
 """
 SENTENCE = "after its WAN1 interface was updated by this stack's update #2"
@@ -74,10 +79,23 @@ def test_health_after_up_names_the_port_change_when_a_link_goes_down_and_waits_f
     healthy = json.loads(health(ws, "--stack", "main", "--format", "json", expect=0).stdout)
     assert {s["name"] for s in healthy["sites"]} == {"Lisbon", "Porto"}
 
-    # Update #2 changes the WAN1 port's bandwidth; then that link goes down.
+    lisbon = next(s for s in healthy["sites"] if s["name"] == "Lisbon")
+    assert {x["name"] for x in lisbon["links"] if x["connected"]} == {"Fiber", "WAN2", "LTE"}
+
+    # Update #2 changes the WAN1 port's bandwidth and removes the LTE port (back to disabled).
     ws.run("config", "set", "bandwidth", "200", "--stack", "main")
+    ws.run("config", "set", "lte", "false", "--stack", "main")
     ws.run("up", "--yes", "--skip-preview", "--stack", "main")
-    ctl.advance_clock(20)
+    ctl.advance_clock(160)  # Cato emits Disconnected once a tunnel has been down 2.5 minutes
+    after = json.loads(health(ws, "--stack", "main", "--format", "json", expect=0).stdout)
+    lisbon = next(s for s in after["sites"] if s["name"] == "Lisbon")
+    links = {x["id"]: x for x in lisbon["links"]}
+    assert links["5"]["connected"] is None  # the removed port is no link any more...
+    assert links["1"]["connected"] is True and links["2"]["connected"] is True
+    [gone] = [e for e in lisbon["events"] if e["link"] == "LTE"]  # ...and its tunnel went down with it
+    assert (gone["sub_type"], gone["message"]) == ("Disconnected", "link disabled by configuration")
+
+    # Then the WAN1 link goes down.
     cond = ctl.take_down(ACCOUNT, "Lisbon", "WAN1", reason="fiber cut")
 
     report = json.loads(health(ws, "--stack", "main", "--format", "json", expect=2).stdout)
@@ -89,9 +107,9 @@ def test_health_after_up_names_the_port_change_when_a_link_goes_down_and_waits_f
     corr = finding["correlation"]
     assert corr["resource"]["type"] == "SocketInterface" and corr["resource"]["name"] == "lisbon-wan1"
     assert corr["resource"]["update"]["number"] == 2 and corr["resource"]["action"] == "updated"
-    assert 15 <= corr["seconds_after"] < 600
+    assert 160 <= corr["seconds_after"] < 900
     assert report["stacks"][0]["last_update"]["number"] == 2
-    assert {c["name"] for c in report["changes"]} == {"lisbon-wan1"}  # update #2 touched only the port
+    assert {c["name"] for c in report["changes"]} == {"lisbon-wan1"}  # the removed port is not in the state
     assert {s["name"]: s["status"] for s in report["sites"]} == {"Lisbon": "degraded", "Porto": "healthy"}
 
     for fmt in ("table", "markdown", "html"):
