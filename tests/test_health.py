@@ -188,6 +188,18 @@ def test_a_link_down_degrades_its_site_and_names_the_port_change_of_the_update(w
     assert sites == {"Lisbon": "degraded", "Porto": "healthy"}
 
 
+def test_a_passive_link_down_is_only_a_warning(world):
+    lisbon = world.ids["Lisbon"]
+    backup = resource("prod", "SocketInterface", "lisbon-wan2", f"{lisbon}:WAN2",
+                      {"site_id": lisbon, "interface_id": "WAN2", "dest_type": "CATO", "precedence": "PASSIVE"},
+                      created=world.update_end - timedelta(days=1))  # fmt: skip
+    state = write_state(world.tmp / "passive.json", world.resources + [backup], world.update_end)
+    world.ctl.take_down(ACCOUNT, "Lisbon", "WAN2")
+    report = json.loads(world.cli("--format", "json", state=state, expect=0).stdout)
+    f = kinds(report)[("link-down", "Lisbon", "WAN2")]
+    assert f["severity"] == "warning" and f["message"].startswith("passive link WAN2 of site Lisbon")
+
+
 def test_a_disconnected_site_is_correlated_with_its_own_changes(world):
     world.ctl.take_down(ACCOUNT, "Lisbon")
     report = world.report(expect=2)

@@ -5,8 +5,9 @@ What counts, per managed site:
   down, HA not ready, recent packet loss, latency or jitter past the thresholds against the baseline
   (or absolute ones without a baseline), a new open story of high criticality;
 - **warning** (reported, exit code unchanged): a link that went down and came back since the update,
-  throughput well below the baseline, a new lower-criticality or closed story, traffic blocked by a
-  rule the update changed (degraded with ``fail_on_blocked``), no recent metrics.
+  a passive (backup) link down, a link that stopped reporting (removed from the config), throughput
+  well below the baseline, a new lower-criticality or closed story, traffic blocked by a rule the
+  update changed (degraded with ``fail_on_blocked``).
 
 Metrics are only ever evidence of quality: a bucket without data (Cato's metrics can lag up to 30
 minutes) never makes a link "down"; the snapshot alone says what is connected.
@@ -35,14 +36,12 @@ from .model import (
     UpdateRef,
 )
 
-SKEW = timedelta(seconds=2)
-STATE_FILE_UPDATE = timedelta(
-    minutes=10
-)  # without history: the changes this long before the export are its update  # pulumi's update times have second precision; resource times don't
+SKEW = timedelta(seconds=2)  # pulumi's update times have second precision; resource times don't
+# Without history (an exported state): the changes this long before the export are its last update.
+STATE_FILE_UPDATE = timedelta(minutes=10)
 POLICIES = ("InternetFirewallPolicy", "WanFirewallPolicy")
 SITE_SCOPED = ("SocketSite", "SocketInterface", "NetworkRange", "StaticHost", "BgpPeer")
 DOWN_EVENTS = {"Disconnected", "Failover", "Link Down", "Tunnel Down", "Passive Disconnected"}
-UP_EVENTS = {"Connected", "Reconnected", "Passive Reconnect"}
 BLOCK_ACTIONS = {"block", "blocked", "reject", "prompt"}
 
 
@@ -276,8 +275,10 @@ class SiteEvaluator:
         windows: Windows,
         *,
         fail_on_blocked: bool = False,
+        passive: set[tuple[str, str]] | None = None,
     ) -> None:
         self.c = correlator
+        self.passive = passive or set()  # (site id, slot) of links the state configures as backups
         self.t = thresholds
         self.w = windows
         self.fail_on_blocked = fail_on_blocked
@@ -362,7 +363,10 @@ class SiteEvaluator:
                 when = next((down_at[k] for k in (link.id, link.name) if k in down_at), None)
                 ev = next((last_down[k] for k in names if k in last_down), None)
                 when = when or (parse_time(ev["time"]) if ev else None)
-                self._finding(site, "link-down", DEGRADED, f"link {link.name} of site {site.name} {'went' if when else 'is'} down",
+                backup = (site.id, link.slot) in self.passive
+                what = f"{'passive link' if backup else 'link'} {link.name} of site {site.name}"
+                self._finding(site, "link-down", WARNING if backup else DEGRADED,
+                              f"{what} {'went' if when else 'is'} down",
                               link=link.name, time=when,
                               correlation=self.c.for_site(site.id, when, now, slot=link.slot),
                               details={"key": link.id})  # fmt: skip

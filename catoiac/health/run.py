@@ -175,6 +175,12 @@ class HealthRun:
         self.last_only = not isinstance(opts.since, datetime)
         self.changes = stack_changes(stacks, self.since, self.last_only)
         self.correlator = Correlator(self.changes, len(stacks))
+        self.passive = {
+            (str(r.inputs.get("site_id")), str(r.inputs.get("interface_id")))
+            for st in stacks
+            for r in st.resources
+            if r.spec_name == "SocketInterface" and r.inputs.get("precedence") in ("PASSIVE", "LAST_RESORT")
+        }
         cache = None
         if opts.use_cache and EVENTS not in opts.skip:
             directory = Path(opts.cache_dir) if opts.cache_dir else collect.default_cache_dir()
@@ -285,7 +291,7 @@ class HealthRun:
             stories = self.collector.stories(parse_time(info["stories_start"]) or windows.since, now,
                                              results[STORIES])  # fmt: skip
         evaluator = SiteEvaluator(self.correlator, self.opts.thresholds, windows,
-                                  fail_on_blocked=self.opts.fail_on_blocked)  # fmt: skip
+                                  fail_on_blocked=self.opts.fail_on_blocked, passive=self.passive)  # fmt: skip
         port_map = port_quality(ports or [], windows)
         sites: list[SiteHealth] = []
         for sid in site_ids:
