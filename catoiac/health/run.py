@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..client import CatoClient
-from ..config import ClientConfig
-from ..drift.state import SECRET, StackState
-from ..errors import CatoError, ConfigurationError
-from ..ratelimit import RateLimitTable
+from ..drift.run import client_for
+from ..drift.state import StackState
+from ..errors import CatoError
+from ..ratelimit import RateLimiter, RateLimitTable
 from . import collect
 from .collect import (
     EVENTS,
@@ -99,21 +99,14 @@ def parse_duration(text: str, what: str = "duration") -> float:
     return sum(float(n) * unit[u] for n, u in parts)
 
 
-def _one(values: list[str | None], what: str) -> str | None:
-    found = sorted({v for v in values if v and v != SECRET})
-    if len(found) > 1:
-        raise ConfigurationError(f"the stacks disagree on {what} ({', '.join(found)}): pass --{what}")
-    return found[0] if found else None
-
-
 def make_client(opts: HealthOptions, stacks: list[StackState]) -> CatoClient:
-    """Flags first, then the stacks' config, then CATO_*; the key never comes from the stack."""
-    account = opts.account_id or _one([s.config.get("cato:accountId") for s in stacks], "account-id")
-    endpoint = opts.endpoint or _one([s.config.get("cato:endpoint") for s in stacks], "endpoint")
-    overrides = {"api_key": opts.api_key, "account_id": account, "base_url": endpoint}
+    """Credentials as drift and the provider resolve them (flag, then the stacks' config, then
+    CATO_*); CATOIAC_RATE_LIMIT_SCALE shrinks the pacing windows, as for the provider."""
+    client = client_for(opts, stacks)  # type: ignore[arg-type]  (the same credential fields)
     scale = float(os.environ.get("CATOIAC_RATE_LIMIT_SCALE") or 1.0)
-    config = ClientConfig.from_env(**{k: v for k, v in overrides.items() if v})
-    return CatoClient(config, limits=RateLimitTable.cato_defaults(scale=scale))
+    if scale != 1.0:
+        client.limiter = RateLimiter(RateLimitTable.cato_defaults(scale=scale))
+    return client
 
 
 def managed_sites(stacks: list[StackState]) -> dict[str, dict[str, Any]]:
