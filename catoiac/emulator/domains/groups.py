@@ -102,14 +102,6 @@ def view(ctx: RequestContext, g: dict[str, Any], refs: _Refs | None = None) -> d
     }
 
 
-def _audit_view(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": g["name"],
-        "description": g.get("description"),
-        "members": sorted(f"{m['type']}:{m['id']}" for m in g["members"]),
-    }
-
-
 def _save(ctx: RequestContext, g: dict[str, Any]) -> None:
     if not g["name"]:
         raise invalid("A group needs a name")
@@ -135,7 +127,7 @@ def create_group(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = No
         "members": members,
     }
     _save(ctx, g)
-    log(ctx, GROUP, g["id"], g["name"], "CREATED", model="Group", module="Groups")
+    log(ctx, GROUP, g["id"], g["name"], "CREATED", model="Group")
     return view(ctx, g, refs)
 
 
@@ -148,17 +140,7 @@ def update_group(ctx: RequestContext, inp: dict[str, Any]) -> dict[str, Any]:
     drop = [refs.resolve(r) for r in inp.get("membersToRemove") or []]
     new["members"] = [m for m in new["members"] if m not in drop]
     _save(ctx, new)
-    log(
-        ctx,
-        GROUP,
-        new["id"],
-        new["name"],
-        "MODIFIED",
-        _audit_view(old),
-        _audit_view(new),
-        model="Group",
-        module="Groups",
-    )
+    log(ctx, GROUP, new["id"], new["name"], "MODIFIED", model="Group")
     return view(ctx, new, refs)
 
 
@@ -166,7 +148,7 @@ def delete_group(ctx: RequestContext, ref: dict[str, Any]) -> dict[str, Any]:
     g = _get(ctx, ref)
     out = view(ctx, g)
     ctx.store.delete(ctx.account_id, GROUP, g["id"])
-    log(ctx, GROUP, g["id"], g["name"], "DELETED", model="Group", module="Groups")
+    log(ctx, GROUP, g["id"], g["name"], "DELETED", model="Group")
     return out
 
 

@@ -112,7 +112,7 @@ class Failure(Exception):
 class Kind:
     field: str  # namespace field and store scope: internetFirewall
     prefix: str  # schema type prefix: InternetFirewall
-    module: str  # audit module
+    module: str  # audit module: one of the SDL's "administration, configuration, security"
     fixture: str  # fixture key
 
     def _type(self, name: str) -> Any:
@@ -136,8 +136,8 @@ class Kind:
 POLICIES = {
     k.field: k
     for k in (
-        Kind("internetFirewall", "InternetFirewall", "Internet Firewall", "internet_firewall"),
-        Kind("wanFirewall", "WanFirewall", "WAN Firewall", "wan_firewall"),
+        Kind("internetFirewall", "InternetFirewall", "security", "internet_firewall"),
+        Kind("wanFirewall", "WanFirewall", "security", "wan_firewall"),
     )
 }
 
