@@ -176,15 +176,41 @@ def test_unknown_members_are_errors_and_change_nothing(api, member, message):
     assert api.ok(LIST, a=A)["groups"]["groupList"]["paging"]["total"] == 2
 
 
-def test_group_names_are_unique_and_unknown_groups_not_found(api):
-    assert api.err(CREATE, a=A, i={"name": "Europe"})["message"] == "Group name 'Europe' is already in use"
-    err = api.err(UPDATE, a=A, i={"group": ref("Europe"), "name": "Everything HQ"})
-    assert err["message"] == "Group name 'Everything HQ' is already in use"
+def test_group_names_may_repeat_and_a_shared_name_is_an_ambiguous_reference(api):
+    # SDL Group.name: "not guaranteed to be globally unique".
+    twin = api.ok(CREATE, a=A, i={"name": "Europe"})["groups"]["createGroup"]["group"]
+    assert twin["name"] == "Europe"
+    renamed = api.ok(UPDATE, a=A, i={"group": {"by": "ID", "input": twin["id"]}, "name": "Everything HQ"})
+    assert renamed["groups"]["updateGroup"]["group"]["name"] == "Everything HQ"
+    err = api.err(UPDATE, a=A, i={"group": ref("Everything HQ"), "description": "x"})
+    assert "ambiguous" in err["message"] and "by id" in err["message"]
     assert api.err(DELETE, a=A, i=ref("Nope"))["message"] == "Group with name Nope not found"
     assert (
         api.err(UPDATE, a=A, i={"group": {"by": "ID", "input": "9"}, "name": "x"})["extensions"]["code"]
         == "NOT_FOUND"
     )
+
+
+def test_members_and_members_to_add_or_remove_do_not_mix(api):
+    # SDL UpdateGroupInput.membersToAdd/membersToRemove: "Can't be used together with the 'members' field".
+    paris = {"type": "SITE", "by": "NAME", "input": "Paris"}
+    for key in ("membersToAdd", "membersToRemove"):
+        err = api.err(UPDATE, a=A, i={"group": ref("Europe"), "members": [paris], key: [paris]})
+        assert "can't be used together with the 'members' field" in err["message"]
+    assert members(group(api, "Europe")) == {("SITE", "Paris")}
+
+
+def test_member_counts_per_call_follow_the_sdl_limits(api):
+    # SDL: "a maximum of 500 members per createGroup mutation"; an update "must be less than 500".
+    hosts = [{"type": "HOST", "by": "NAME", "input": "nas"}] * 501
+    err = api.err(CREATE, a=A, i={"name": "big", "members": hosts})
+    assert "at most 500 members (501 given)" in err["message"]
+    assert api.ok(CREATE, a=A, i={"name": "big", "members": hosts[:500]})  # 500: accepted (duplicates fold)
+    err = api.err(
+        UPDATE, a=A, i={"group": ref("big"), "membersToAdd": hosts[:300], "membersToRemove": hosts[:200]}
+    )
+    assert "fewer than 500 members" in err["message"]
+    assert api.ok(UPDATE, a=A, i={"group": ref("big"), "membersToAdd": hosts[:499]})
 
 
 def test_members_follow_renames_and_removals(api):
@@ -256,7 +282,6 @@ def test_group_members_paging_filter_and_sort(api):
             [{"name": "g", "members": [{"type": "site", "name": "Nowhere"}]}],
             "group 'g': SITE with name Nowhere not found",
         ),
-        ([{"name": "g"}, {"name": "g"}], "Group name 'g' is already in use"),
         ([{"name": "g", "members": [{"type": "planet", "name": "Mars"}]}], "PLANET"),
     ],
 )
