@@ -95,6 +95,7 @@ ERRORS = {  # Cato's codes and messages (PolicyMutationError's documentation)
     "sectionNotExist": "Section does not exist",
     "sectionPositionInvalid": "Section position is invalid",
 }
+MAX_RULES = 10_000  # rules per policy: Cato KB 4414483096465 ("Cato Management Application limits")
 NOT_IN_BODY = frozenset({"id", "index", "section"})  # derived from the layout when served
 AUDIT_FIELDS = ("name", "description", "enabled", "action", "direction", "connectionOrigin")
 _savepoints = itertools.count()
@@ -647,6 +648,8 @@ class FwMutations:
         p = self.p
         rev, st = self._begin()
         rid = str(uuid.uuid4())
+        if len(st["names"]) >= MAX_RULES:
+            raise Failure("PolicyInvalidEntity", f"a policy holds at most {MAX_RULES} rules")
         body = p.finish(p.resolve(input["rule"], p.kind.add_input), rid)
         self._unique_rule_name(st, body["name"], rid)
         op = {"op": "addRule", "id": rid, "name": body["name"], "at": input.get("at")}
