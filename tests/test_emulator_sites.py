@@ -738,3 +738,26 @@ def test_seeding_200_sites_with_2000_ranges_is_fast(emulator_factory):
     assert elapsed < 20, (
         f"seeding took {elapsed:.1f}s"
     )  # about 1-2 s here; a quadratic rule would take minutes
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        (
+            {"countryCode": "FR", "timezone": "Europe/Paris", "city": "Atlantis"},
+            "'Atlantis' is not a city of FR",
+        ),
+        (
+            {"countryCode": "US", "stateCode": "US-NY", "timezone": "America/New_York", "city": "San Diego"},
+            "'San Diego' is not a city of US-NY",
+        ),
+    ],
+)
+def test_a_site_city_must_belong_to_its_country_and_us_state(api, location, message):
+    # SDL AddSiteLocationInput.city: "must belong to the country or country and state".
+    err = api.err(ADD_SITE, a=A, i=site_input("Nowhere", "10.30.0.0/24") | {"siteLocation": location})
+    assert message in err["message"]
+    ok = {"countryCode": "BR", "timezone": "America/Sao_Paulo", "city": "São Paulo"}
+    api.ok(ADD_SITE, a=A, i=site_input("Somewhere", "10.31.0.0/24") | {"siteLocation": ok})
+    err = api.err(UPDATE_SITE, a=A, s=api.site_id("Paris"), i={"siteLocation": {"cityName": "Gotham"}})
+    assert "'Gotham' is not a city of FR" in err["message"]

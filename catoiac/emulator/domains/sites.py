@@ -77,6 +77,7 @@ from typing import Any
 from graphql import GraphQLError, coerce_input_value
 
 from ... import ports
+from ...cities import city_problem
 from .. import audit
 from ..catalog import COUNTRIES, TIMEZONES
 from ..context import CatoGraphQLError, RequestContext, invalid, not_found
@@ -293,6 +294,10 @@ def _check_location(loc: dict[str, Any]) -> None:
         raise invalid(f"Unknown timezone '{loc.get('timezone')}'")
     if loc.get("stateCode") and not loc["stateCode"].startswith(f"{loc['countryCode']}-"):
         raise invalid(f"State code '{loc['stateCode']}' is not a state of {loc['countryCode']}")
+    # SDL AddSiteLocationInput.city: "city name, must belong to the country or country and state".
+    problem = city_problem(loc.get("cityName"), loc.get("countryCode"), loc.get("stateCode"))
+    if problem:
+        raise invalid(f"Invalid city: {problem}")
 
 
 def _pop(ref: dict[str, Any] | None) -> dict[str, str] | None:

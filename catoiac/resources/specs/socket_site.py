@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import ports
+from ...cities import city_problem
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..spec import Operation, ResourceSpec
@@ -43,6 +44,13 @@ _LOCATION = {
     "address": "address",
     "timezone": "timezone",
 }
+
+
+def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
+    """SDL AddSiteLocationInput.city: "must belong to the country or country and state"."""
+    loc = i.get("location") or {}
+    problem = city_problem(loc.get("city"), loc.get("country_code"), loc.get("state_code"))
+    return [("location.city", f"{problem}: check the spelling, or the country and state")] if problem else []
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +138,7 @@ SOCKET_SITE = ResourceSpec(
     replace_on=("connection_type", "native_range", "translated_subnet", "vlan"),
     natural_key=("name",),
     read=_read,
+    rules=(_rules,),
     normalize=_normalize,
     # A new site brings its native range and default interfaces; removing it removes its children.
     invalidates=("ranges", "interfaces", "hosts"),
