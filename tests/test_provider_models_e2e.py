@@ -44,14 +44,16 @@ for key, d in desired.items():
     pulumi.export(key, site.id)
 """
 
-LAN = lambda port, n: {
-    "interface_id": port,
-    "dest_type": "LAN",
-    "subnet": f"10.{n}.1.0/24",
-    "local_ip": f"10.{n}.1.1",
-}  # noqa: E731
-WAN = lambda port, role: {"interface_id": port, "dest_type": "CATO", "upstream_bandwidth": 50,  # noqa: E731
-                          "downstream_bandwidth": 200, "role": role, "precedence": "ACTIVE"}  # fmt: skip
+
+def LAN(port: str, n: int) -> dict:
+    return {"interface_id": port, "dest_type": "LAN", "subnet": f"10.{n}.1.0/24", "local_ip": f"10.{n}.1.1"}
+
+
+def WAN(port: str, role: str) -> dict:
+    return {"interface_id": port, "dest_type": "CATO", "upstream_bandwidth": 50, "downstream_bandwidth": 200,
+            "role": role, "precedence": "ACTIVE"}  # fmt: skip
+
+
 PORTS = {
     "SOCKET_X1500": [LAN("LAN2", 0)],
     "SOCKET_X1600": [LAN("INT_6", 1), WAN("INT_2", "wan_2")],
