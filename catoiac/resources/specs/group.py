@@ -218,11 +218,12 @@ def load_groups(r: AccountReader) -> dict[str, dict[str, Any]]:
         for g in items:
             gid = str(g["id"])
             members = list((g.get("members") or {}).get("items") or [])
-            member_total = ((g.get("members") or {}).get("paging") or {}).get("total") or len(members)
-            while len(members) < member_total:
+            member_total = ((g.get("members") or {}).get("paging") or {}).get("total")
+            page_len = len(members)
+            # A full page or a total that says more: ask again; an empty or short page ends it.
+            while page_len and (page_len == PAGE or (member_total or 0) > len(members)):
                 more = _members_page(r, gid, len(members)).get("items") or []
-                if not more:
-                    break
+                page_len = len(more)
                 members += more
             out[gid] = {
                 "id": gid,
@@ -233,7 +234,9 @@ def load_groups(r: AccountReader) -> dict[str, dict[str, Any]]:
         start += len(items)
         if r._on_page:  # the reader's progress hook, which the built-in loaders call too
             r._on_page("group", start, total)
-        if not items or start >= total:
+        # Never on `total` alone (cato-cli pages until a short page): an empty page ends it, and a
+        # short one unless `total` says more remain.
+        if not items or (len(items) < PAGE and start >= total):
             return out
 
 
