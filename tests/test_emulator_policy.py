@@ -677,7 +677,8 @@ def test_publish_writes_one_audit_record_per_change_then_one_for_the_revision(fw
     assert recs[-1]["fieldsMap"]["model_type"] == "PolicyRevision"
     assert all(
         # SDL AuditFieldName.module: administration, configuration or security.
-        r["apiKey"]["name"] == "catoiac" and r["fieldsMap"]["module"] == "security" for r in recs
+        r["apiKey"]["name"] == "catoiac" and r["fieldsMap"]["module"] == "security"
+        for r in recs
     )
     fm = {r["object"]["name"]: r["fieldsMap"] for r in recs}
     assert (
