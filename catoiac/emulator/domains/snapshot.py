@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...ports import native_port
 from ..catalog import COUNTRIES, COUNTRY_STATES
 from ..context import RequestContext
 from ..registry import query
@@ -165,9 +166,10 @@ def sites(ctx: RequestContext, wanted: set[str] | None) -> list[dict[str, Any]]:
     out = []
     for s in acc.list(ctx.account_id, SITE):
         if wanted is None or s["id"] in wanted:
-            lan1 = next((p for p in ports[s["id"]] if p["slot"] == "LAN1"), {})
+            home = native_port(s["connectionType"])
+            lan = next((p for p in ports[s["id"]] if p["slot"] == home), {})
             snap = site_snapshot(
-                ctx, s, ports[s["id"]], native.get(lan1.get("nativeRangeId")), hosts.get(s["id"], 0)
+                ctx, s, ports[s["id"]], native.get(lan.get("nativeRangeId")), hosts.get(s["id"], 0)
             )
             for hook in RUNTIME:
                 hook(ctx, s, ports[s["id"]], snap)
