@@ -157,7 +157,8 @@ def _update(session, group_id: str, i: dict[str, Any]) -> None:
         session.client.execute("UpdateGroup", {"input": body})
 
 
-def _apply(session, group_id, _olds, news) -> tuple[str, dict[str, Any]]:
+def _apply(session, group_id, _olds, news, _claim=None) -> tuple[str, dict[str, Any]]:
+    """Create, update or delete; the engine journals the create (``journals_itself`` is False)."""
     try:
         if news is None:
             try:
