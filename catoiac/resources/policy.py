@@ -39,6 +39,9 @@ from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
 from .gql_schema import InputModel
 from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
+from .refs import Ref as RuleRef
+from .refs import RefChecker, as_ref
+from .validation import UNKNOWN
 
 logger = logging.getLogger("catoiac.policy")
 
@@ -206,31 +209,65 @@ def _outputs(kind: PolicyKind, rid: str, inputs: Mapping[str, Any], mine: list[S
 
 
 # -- checks against the read path ----------------------------------------------------------------
-def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
-    """Every reference to an object the read path knows names exactly one object."""
-    problems = []
+def rule_refs(kind: PolicyKind, desired: list[Mapping[str, Any]]) -> list[RuleRef]:
+    """Every reference in the desired sections' rules, with its property path."""
+    out = []
     for i, d in enumerate(desired):
         for j, rule in enumerate(d.get("rules") or []):
-            for path, t, ref in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
-                coll = REF_COLLECTIONS.get(t)
-                if coll is None or coll not in LOADERS:
-                    continue  # catalog objects (applications, services...): Cato checks them
-                objects = session.reader.get(coll)
-                what = coll.rstrip("s")
-                if "id" in ref:
-                    if str(ref["id"]) not in objects:
-                        problems.append(f"{path}: no {what} has id {ref['id']!r}: check the id, or name it")
-                    continue
-                found = [o for o in objects.values() if o.get("name") == ref["name"]]
-                if not found:
-                    problems.append(f"{path}: no {what} is named {ref['name']!r}: check the name")
-                elif len(found) > 1:
-                    problems.append(
-                        f"{path}: {len(found)} {coll} are named {ref['name']!r}: refer to one by id, "
-                        f'e.g. {{"id": "{found[0]["id"]}"}}'
-                    )
+            for path, t, item in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
+                ref = as_ref(path, t, item)
+                if ref is not None:
+                    out.append(ref)
+    return out
+
+
+def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
+    """At apply: every reference to an account object names exactly one (catalogs were checked at
+    preview, and Cato judges them)."""
+    refs = [r for r in rule_refs(kind, desired) if REF_COLLECTIONS.get(r.type) in LOADERS]
+    problems = RefChecker(session.reader, catalogs=False).problems(refs)
     if problems:
-        raise PlanError("; ".join(problems))
+        raise PlanError("; ".join(f"{path}: {reason}" for path, reason in problems))
+
+
+# Rules per policy: Cato KB 4414483096465 (CMA Technical Guidelines, "Entity Limits per Account").
+MAX_RULES_PER_POLICY = 10_000
+
+
+def preview_problems(
+    kind: PolicyKind, reader: AccountReader, olds: Mapping[str, Any] | None, news: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """What apply would refuse, judged on ``reader``'s view of the policy without writing: the plan
+    (names of sections and rules someone else owns, positions, ``after_section``) and the rule limit.
+    The owned sections are those the old inputs name, as for a state without ``section_ids``."""
+    desired = list(news.get("sections") or [])
+    names = [d.get("name") for d in desired]
+    if any(not isinstance(n, str) or n == UNKNOWN for n in names) or any(
+        not isinstance(r.get("name"), str) or r.get("name") == UNKNOWN
+        for d in desired
+        for r in d.get("rules") or []
+    ):
+        return []  # names not known yet: planned once they are
+    collection = reader.get(kind.field)
+    old_names = [s.get("name") for s in (olds or {}).get("sections") or []]
+    rid = resource_id(kind, [n for n in old_names if isinstance(n, str)]) if old_names else None
+    live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds if olds else None)
+    if not olds:
+        owned = _leftover_first(live, desired)
+    foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+    wanted = sum(len(d.get("rules") or []) for d in desired)
+    if foreign + wanted > MAX_RULES_PER_POLICY:
+        return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
+                 f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
+    try:
+        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False)
+    except PlanError as e:
+        text = e.message
+        head, sep, rest = text.partition(": ")
+        if sep and (head.startswith("sections[") or head == "after_section"):
+            return [(head, rest)]
+        return [("sections", text)]
+    return []
 
 
 # -- apply ----------------------------------------------------------------------------------------

@@ -22,6 +22,25 @@ ApplyFn = Callable[
 ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
 
 
+SUBNET = "address range"  # the claim space whose claims conflict when their networks overlap
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a resource's inputs take that no other object may also have: a name in its scope (``key``
+    says the scope, e.g. ``(site id, port, name)``), or an address range (``space == SUBNET``, ``key``
+    a CIDR). Claims are compared against the other resources of the program and the live account."""
+
+    space: str  # "site name", "range name", SUBNET, "policy section"...
+    key: Any  # hashable
+    prop: str  # the input property that makes the claim, for the check failure
+    what: str  # how a message shows it: "site name 'Lisbon'"
+
+
+# Inputs -> the claims they make.
+ClaimsFn = Callable[[Inputs], list[Claim]]
+
+
 @dataclass(frozen=True)
 class Operation:
     """A GraphQL operation (by name, from catoiac/graphql/*.graphql) and how to call it."""
@@ -65,6 +84,11 @@ class ResourceSpec:
     reconcile: Callable[[Inputs, Inputs], Inputs] | None = None
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
     secret_inputs: tuple[str, ...] = ()
+    # Names and address ranges the object takes (see Claim): checked before any write.
+    claims: ClaimsFn | None = None
+    # More checks against the live account at check time (preview): (preflight, program, owner, old
+    # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
+    preview_check: Callable[..., list[tuple[str, str]]] | None = None
 
     @property
     def type_token(self) -> str:

@@ -24,6 +24,8 @@ from pulumi.output import Unknown
 
 from catoiac.errors import CatoError
 from catoiac.resources import Engine
+from catoiac.resources.preflight import Preflight, preflight_for
+from catoiac.resources.program import PROGRAM
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import Credentials, Session, SessionPool
@@ -41,6 +43,25 @@ def _credentials() -> Credentials:
 
 def _session() -> Session:
     return _POOL.get(_credentials())
+
+
+_MISSING_REPORTED: set[tuple[str, ...]] = set()
+
+
+def _preflight() -> tuple[Preflight | None, list[tuple[str, str]]]:
+    """The live checks to run (None without usable credentials), and credential problems to report:
+    each is reported once per provider process, by the first resource checked, not per resource."""
+    creds = _credentials()
+    missing = creds.problems()
+    if missing:
+        with _CONFIG_LOCK:
+            key = tuple(p for p, _ in missing)
+            first = key not in _MISSING_REPORTED
+            _MISSING_REPORTED.add(key)
+        return None, missing if first else []
+    preflight = preflight_for(_session())
+    usable, problems = preflight.credentials()
+    return (preflight if usable else None), problems
 
 
 class CatoProvider(ResourceProvider):
@@ -66,11 +87,22 @@ class CatoProvider(ResourceProvider):
                 if value is not None:
                     _CONFIG[key] = value
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = self.engine.check(_olds, _sentinels(news))
-        failures = [CheckFailure(f.property, f.reason) for f in failures]
-        failures += [CheckFailure(p, r) for p, r in _credentials().problems()]
-        return CheckResult(inputs, failures)
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Inputs alone, then (when they are valid) against the program's other resources and the live
+        account, so a preview fails with what up would refuse; credential problems are told once."""
+        engine = self.engine
+        inputs, failures = engine.check(olds, _sentinels(news))
+        found = [(f.property, f.reason) for f in failures]
+        preflight, problems = _preflight()
+        found += problems
+        if not failures:
+            try:
+                found += [
+                    (f.property, f.reason) for f in engine.check_against(olds, inputs, PROGRAM, preflight)
+                ]
+            except CatoError as e:  # the read failed (rate limit, network): say so once per resource
+                found.append(("(account)", f"could not check against the live account: {e}"))
+        return CheckResult(inputs, [CheckFailure(p, r) for p, r in found])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         d = self.engine.diff(olds, _sentinels(news))

@@ -37,7 +37,7 @@ SCHEMA = {
     "required": ["name"],
     "properties": {
         "name": NAME,
-        "description": {"type": "string", "maxLength": 250, "default": ""},
+        "description": {"type": "string", "default": ""},
         "members": {"type": "array", "items": MEMBER, "default": []},
     },
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..enums import enum_values
-from ..spec import Operation, ResourceSpec
+from ..spec import SUBNET, Claim, Operation, ResourceSpec
 from .common import NAME, camel, ip_in, prune
 
 SCHEMA = {
@@ -78,6 +78,20 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _claims(i: dict[str, Any]) -> list[Claim]:
+    # Cato refuses a second range of one name on a port of a site, and any overlap in the account.
+    where = f"on {i['interface']} of site {i['site_id']}"
+    return [
+        Claim(
+            "range name",
+            (i["site_id"], i["interface"], i["name"]),
+            "name",
+            f"range name {i['name']!r} {where}",
+        ),
+        Claim(SUBNET, i["subnet"], "subnet", f"range {i['subnet']}"),
+    ]
+
+
 def _dhcp(i: dict[str, Any]) -> dict[str, Any]:
     d = i.get("dhcp") or {"type": "DHCP_DISABLED"}
     return camel(
@@ -132,5 +146,6 @@ NETWORK_RANGE = ResourceSpec(
     read=_read,
     rules=(_rules,),
     normalize=prune,
+    claims=_claims,
     parent_input="site_id",
 )

@@ -1,0 +1,264 @@
+"""Checks of a resource against the live account before anything is written, run by the provider's
+``check`` so that ``pulumi preview`` fails with what ``up`` would be refused for.
+
+- **One view per run.** Each session gets one ``AccountReader`` taken at its first check and never
+  invalidated: the account as it was before this run. Its collections are read once, so a preview
+  costs one read per collection it needs, whatever the number of resources, and never writes.
+  During ``up`` the program's own new objects are not in it, and need not be: conflicts between the
+  program's resources are the registry's (``program.py``), and an id a rule takes from an object this
+  run created is looked up in the session's fresh reader.
+- **Credentials once.** The first check reads the sites; a refused key (HTTP 401) and a key with no
+  access to the account id are told apart and reported once, by the first resource checked. Other
+  resources are then not checked against the account (there is nothing to check against).
+- **Claims** (``ResourceSpec.claims``: names and address ranges) are compared with the live objects
+  holding the same, except the resource's own old self: the live object its old inputs (or its
+  ``import_`` id) identify, and that object's children (a site's own ranges).
+- **Limits** Cato documents (KB 4414483096465): hosts per site, ranges per LAN port, rules per policy.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AuthenticationError, CatoError
+from ..readpath import AccountReader
+from ..session import Session
+from .program import FIXES, Program, collide, known_claims, label, network
+from .spec import SUBNET, Claim, ResourceSpec
+from .validation import is_unknown
+
+Problem = tuple[str, str]
+
+# Cato KB 4414483096465 (CMA Technical Guidelines, "Entity Limits per Account").
+MAX_HOSTS_PER_SITE = 3_500
+MAX_RANGES_PER_LAN_PORT = 1_000
+
+# Objects a stack made but never recorded (an interrupted up) are its own: a hook registered here
+# (owner, spec name, live id) -> bool says so, and such an object is no conflict for its owner.
+OWN_OBJECT_HOOKS: list[Callable[[str, str, str], bool]] = []
+
+
+@dataclass(frozen=True)
+class LiveHolder:
+    id: str
+    parent: str | None  # the site it belongs to
+    what: str
+
+
+def _sites(r: AccountReader) -> Mapping[str, Mapping[str, Any]]:
+    return r.get("sites")
+
+
+def _site_name(r: AccountReader, site_id: Any) -> str:
+    return str((_sites(r).get(str(site_id)) or {}).get("name") or site_id)
+
+
+def _slot(r: AccountReader, interface_entity: Any) -> str | None:
+    return (r.get("interfaces").get(str(interface_entity)) or {}).get("interface_id")
+
+
+def _range_label(r: AccountReader, rng: Mapping[str, Any]) -> str:
+    return f"range {rng.get('name')!r} ({rng.get('subnet')}) of site {_site_name(r, rng.get('site_id'))!r}"
+
+
+def _live_site_names(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
+    return [
+        (s["name"], LiveHolder(sid, None, f"site {s['name']!r} (id {sid})")) for sid, s in _sites(r).items()
+    ]
+
+
+def _live_subnets(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
+    return [
+        (x["subnet"], LiveHolder(rid, x.get("site_id"), _range_label(r, x)))
+        for rid, x in r.get("ranges").items()
+        if x.get("subnet")
+    ]
+
+
+def _live_range_names(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
+    return [
+        (
+            (x.get("site_id"), _slot(r, x.get("interface_id")), x.get("name")),
+            LiveHolder(rid, x.get("site_id"), _range_label(r, x)),
+        )
+        for rid, x in r.get("ranges").items()
+    ]
+
+
+def _live_hosts(field: str) -> Callable[[AccountReader], list[tuple[Any, LiveHolder]]]:
+    def load(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
+        return [
+            ((h.get("site_id"), h.get(field)),
+             LiveHolder(hid, h.get("site_id"), f"host {h.get('name')!r} ({h.get('ip')}) of site {_site_name(r, h.get('site_id'))!r}"))
+            for hid, h in r.get("hosts").items()
+        ]  # fmt: skip
+
+    return load
+
+
+# Claim space -> the live objects holding a value of it. Spaces not listed are checked in the
+# program only (a BGP peer's name: its list is one call per site; a port always exists) or by the
+# spec itself (policy sections and rules: the planner, see policy.preview_problems).
+LIVE_SPACES: dict[str, Callable[[AccountReader], list[tuple[Any, LiveHolder]]]] = {
+    "site name": _live_site_names,
+    SUBNET: _live_subnets,
+    "range name": _live_range_names,
+    "host name": _live_hosts("name"),
+    "host address": _live_hosts("ip"),
+}
+
+
+def _creds_problem(e: CatoError, account_id: str) -> Problem:
+    if isinstance(e, AuthenticationError):
+        if e.http_status == 401 or (e.error_code or "").upper() == "UNAUTHENTICATED":
+            return ("cato:apiKey", "Cato refused the API key (HTTP 401): check cato:apiKey (or CATO_TOKEN); "
+                    "a key is never shown")  # fmt: skip
+        return ("cato:accountId", f"the API key was accepted but has no access to account {account_id}: check "
+                "cato:accountId (or CATO_ACCOUNT_ID), or the key's permissions")  # fmt: skip
+    return ("cato:endpoint", f"could not read the account to check the program against it: {e}")
+
+
+class Preflight:
+    """The live checks of one session (one endpoint, account and key) for one provider process."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.reader = AccountReader(session.client)  # the account before this run: never invalidated
+        self._lock = threading.Lock()
+        self._creds: Problem | None = None
+        self._probed = False
+        self._reported = False
+        self._spaces: dict[str, list[tuple[Any, LiveHolder]]] = {}
+
+    # -- credentials --------------------------------------------------------------------------
+    def credentials(self) -> tuple[bool, list[Problem]]:
+        """(usable, problems to report): the problems are returned to the first caller only."""
+        with self._lock:
+            if not self._probed:
+                self._probed = True
+                try:
+                    _sites(self.reader)
+                except CatoError as e:
+                    self._creds = _creds_problem(e, self.session.account_id)
+            if self._creds is None:
+                return True, []
+            if self._reported:
+                return False, []
+            self._reported = True
+            return False, [self._creds]
+
+    # -- claims -------------------------------------------------------------------------------
+    def _holders(self, space: str) -> list[tuple[Any, LiveHolder]]:
+        with self._lock:
+            if space not in self._spaces:
+                self._spaces[space] = LIVE_SPACES[space](self.reader)
+            return self._spaces[space]
+
+    def own_ids(
+        self, spec: ResourceSpec, olds: Mapping[str, Any] | None, news: Mapping[str, Any]
+    ) -> set[str]:
+        """Live ids that are the resource itself: its ``import_`` id, or what its old inputs name."""
+        from .engine import ADOPT_KEY
+
+        out = {str(news[ADOPT_KEY])} if news.get(ADOPT_KEY) else set()
+        old = {k: v for k, v in (olds or {}).items() if not k.startswith("__")}
+        if old and spec.natural_key and spec.kind in LIVE_KINDS:
+            for oid, obj in self.reader.get(spec.kind).items():
+                if all(obj.get(k) == old.get(k) for k in spec.natural_key):
+                    out.add(str(oid))
+        return out
+
+    def conflicts(
+        self, spec: ResourceSpec, owner: str | None, claims: list[Claim], own: set[str]
+    ) -> list[Problem]:
+        problems = []
+        for c in known_claims(claims):
+            if c.space not in LIVE_SPACES:
+                continue
+            for key, holder in self._holders(c.space):
+                if holder.id in own or (holder.parent is not None and holder.parent in own):
+                    continue
+                if not collide(c.space, c.key, key):
+                    continue
+                if owner and any(hook(owner, spec.name, holder.id) for hook in OWN_OBJECT_HOOKS):
+                    continue
+                problems.append((c.prop, self._message(c, holder)))
+                break
+        return problems
+
+    @staticmethod
+    def _message(c: Claim, holder: LiveHolder) -> str:
+        return (
+            f"{c.what} conflicts with {holder.what}, which exists in the account: {FIXES.get(c.space, 'change one')}. "
+            "If it belongs to a resource this program removes or renames, note that Pulumi creates before it "
+            "deletes: rename with `aliases`, or remove the old resource in an up of its own first"
+        )
+
+    # -- limits -------------------------------------------------------------------------------
+    def limits(
+        self,
+        spec: ResourceSpec,
+        owner: str | None,
+        inputs: Mapping[str, Any],
+        own: set[str],
+        program: Program,
+    ) -> list[Problem]:
+        if spec.name == "StaticHost" and not is_unknown(inputs.get("site_id")):
+            site = str(inputs["site_id"])
+            live = [h for h in self.reader.get("hosts").values() if h.get("site_id") == site]
+            return _over(live, own, program, owner, inputs, spec.name, lambda i: str(i.get("site_id")) == site,
+                         MAX_HOSTS_PER_SITE, f"site {_site_name(self.reader, site)!r}", "static hosts")  # fmt: skip
+        if spec.name == "NetworkRange" and not is_unknown(inputs.get("site_id")):
+            site, port = str(inputs["site_id"]), inputs.get("interface")
+            live = [
+                x for x in self.reader.get("ranges").values()
+                if x.get("site_id") == site and _slot(self.reader, x.get("interface_id")) == port
+            ]  # fmt: skip
+            same = lambda i: str(i.get("site_id")) == site and i.get("interface") == port  # noqa: E731
+            where = f"port {port} of site {_site_name(self.reader, site)!r}"
+            return _over(
+                live,
+                own,
+                program,
+                owner,
+                inputs,
+                spec.name,
+                same,
+                MAX_RANGES_PER_LAN_PORT,
+                where,
+                "network ranges",
+            )
+        return []
+
+
+def _over(live, own, program, owner, inputs, spec_name, same, limit, where, what) -> list[Problem]:
+    """Objects of one scope, live and declared, counted once each (names are unique in a scope)."""
+    names = {x.get("name") for x in live if str(x.get("id")) not in own} | {inputs.get("name")}
+    names |= {e.inputs.get("name") for e in program.resources(owner or "", spec_name) if same(e.inputs)}
+    total = len(names)
+    if total <= limit:
+        return []
+    return [("site_id", f"{where} would hold {total} {what}: Cato allows {limit} (KB 4414483096465); "
+             "put some elsewhere")]  # fmt: skip
+
+
+# Collections whose objects a spec's natural key finds (the others are not read for own_ids).
+LIVE_KINDS = {"sites", "ranges", "hosts"}
+
+_PREFLIGHTS: weakref.WeakKeyDictionary[Session, Preflight] = weakref.WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def preflight_for(session: Session) -> Preflight:
+    with _GUARD:
+        found = _PREFLIGHTS.get(session)
+        if found is None:
+            found = _PREFLIGHTS[session] = Preflight(session)
+        return found
+
+
+__all__ = ["Preflight", "preflight_for", "network", "label", "OWN_OBJECT_HOOKS"]
