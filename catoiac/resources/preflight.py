@@ -48,6 +48,10 @@ class LiveHolder:
     parent: str | None  # the site it belongs to
     what: str
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id,) if self.parent is None else (self.id, self.parent)
+
 
 def _sites(r: AccountReader) -> Mapping[str, Mapping[str, Any]]:
     return r.get("sites")
@@ -184,7 +188,7 @@ class Preflight:
                     continue
                 if not collide(c.space, c.key, key):
                     continue
-                if owner and any(hook(owner, spec.name, holder.id) for hook in OWN_OBJECT_HOOKS):
+                if owner and any(hook(owner, spec.name, i) for hook in OWN_OBJECT_HOOKS for i in holder.ids):
                     continue
                 problems.append((c.prop, self._message(c, holder)))
                 break
