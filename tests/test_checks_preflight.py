@@ -261,3 +261,18 @@ def test_checking_many_resources_reads_each_collection_once_and_writes_nothing(c
     # Ranges, interfaces, hosts, the policy, the catalog: each once (the sites were read by the
     # credentials check, before the count started).
     assert stats == {"entityLookup": 3, "policy": 1, "catalogApplicationList": 1}, stats
+
+
+def test_an_object_this_run_deleted_or_changed_is_no_conflict_though_the_view_predates_it(checks):
+    # A site replaced with delete-before-replace takes its ranges with it; its dependents are then
+    # checked as new resources, against a view taken before the delete.
+    paris = checks.site_id("Paris")
+    assert "native_range" in checks(
+        "SocketSite", "x", {"name": "X", "native_range": "10.2.0.0/24", "location": LOC}
+    )
+    Engine(SPECS["SocketSite"], lambda: checks.session).delete(paris, {})
+    assert checks("SocketSite", "x", {"name": "X", "native_range": "10.2.0.0/24", "location": LOC}) == {}
+    assert (
+        checks("NetworkRange", "d", {"site_id": checks.site_id("HQ"), "name": "D", "subnet": "10.2.5.0/24"})
+        == {}
+    )

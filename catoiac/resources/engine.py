@@ -119,10 +119,10 @@ class Engine:
         owner = inputs.get(OWNER_KEY)
         clean = _clean(inputs)
         claims = self.spec.claims(clean) if self.spec.claims else []
-        found = program.declare(owner, self.spec.name, clean, claims) if owner else []
+        found = program.declare(owner, self.spec.name, clean, claims, _clean(olds)) if owner else []
         if preflight is None or found:
             return [CheckFailure(p, r) for p, r in found]
-        old = _clean(olds)
+        old = _clean(olds) or (program.olds(owner) if owner else {})
         own = preflight.own_ids(self.spec, old, inputs)
         found += preflight.conflicts(self.spec, owner, claims, own)
         found += preflight.limits(self.spec, owner, clean, own, program)

@@ -190,9 +190,19 @@ class Preflight:
                     continue
                 if owner and any(hook(owner, spec.name, i) for hook in OWN_OBJECT_HOOKS for i in holder.ids):
                     continue
+                if not self._still_holds(c, holder):
+                    continue
                 problems.append((c.prop, self._message(c, holder)))
                 break
         return problems
+
+    def _still_holds(self, c: Claim, holder: LiveHolder) -> bool:
+        """Whether the conflicting object still holds the value, in the session's own reader, which
+        every write of this run invalidates: during ``up`` it may have been deleted (a replaced site
+        takes its ranges with it) or changed since the view was taken. Read only when a conflict is
+        found, so a clean preview pays nothing for it."""
+        current = LIVE_SPACES[c.space](self.session.reader)
+        return any(h.id == holder.id and collide(c.space, c.key, key) for key, h in current)
 
     @staticmethod
     def _message(c: Claim, holder: LiveHolder) -> str:

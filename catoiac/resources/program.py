@@ -74,6 +74,7 @@ class Entry:
     spec: str  # the resource's spec name ("SocketSite")
     inputs: Mapping[str, Any]  # canonical inputs, as check() returns them
     claims: list[Claim]
+    olds: Mapping[str, Any]  # the old inputs the resource was last checked with, if any
 
 
 class Program:
@@ -81,15 +82,34 @@ class Program:
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._invalid: set[str] = set()
         self._lock = threading.Lock()
 
+    def judged(self, owner: str, valid: bool) -> None:
+        """Note whether a resource's inputs passed the checks that need no API."""
+        with self._lock:
+            (self._invalid.discard if valid else self._invalid.add)(owner)
+
+    def has_invalid(self, owner: str) -> bool:
+        """Whether a resource of ``owner``'s program has invalid inputs: the preview fails on those,
+        so the account is not read for the rest (cheap errors first, and no call for bad input)."""
+        with self._lock:
+            return any(program_of(o) == program_of(owner) for o in self._invalid)
+
     def declare(
-        self, owner: str, spec: str, inputs: Mapping[str, Any], claims: list[Claim]
+        self,
+        owner: str,
+        spec: str,
+        inputs: Mapping[str, Any],
+        claims: list[Claim],
+        olds: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, str]]:
         """Record a resource; [(property, reason)] for each claim another resource of the program holds."""
         mine = known_claims(claims)
         with self._lock:
-            self._entries[owner] = Entry(owner, spec, dict(inputs), mine)
+            before = self._entries.get(owner)
+            kept = dict(olds or {}) or (before.olds if before is not None else {})
+            self._entries[owner] = Entry(owner, spec, dict(inputs), mine, kept)
             others = [
                 e
                 for e in self._entries.values()
@@ -107,6 +127,13 @@ class Program:
                                      f"{FIXES.get(c.space, 'change one')}"))  # fmt: skip
                     break
         return problems
+
+    def olds(self, owner: str) -> Mapping[str, Any]:
+        """The old inputs ``owner`` was last checked with. Pulumi checks a resource it replaces a
+        second time with no old inputs (to renew auto-names); it is still replacing its old self."""
+        with self._lock:
+            entry = self._entries.get(owner)
+            return entry.olds if entry is not None else {}
 
     def forget(self, owner: str) -> None:
         with self._lock:

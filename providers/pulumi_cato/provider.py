@@ -24,6 +24,7 @@ from pulumi.output import Unknown
 
 from catoiac.errors import CatoError
 from catoiac.resources import Engine
+from catoiac.resources.engine import OWNER_KEY
 from catoiac.resources.preflight import Preflight, preflight_for
 from catoiac.resources.program import PROGRAM
 from catoiac.resources.specs import SPECS
@@ -48,9 +49,9 @@ def _session() -> Session:
 _MISSING_REPORTED: set[tuple[str, ...]] = set()
 
 
-def _preflight() -> tuple[Preflight | None, list[tuple[str, str]]]:
-    """The live checks to run (None without usable credentials), and credential problems to report:
-    each is reported once per provider process, by the first resource checked, not per resource."""
+def _preflight(probe: bool = True) -> tuple[Preflight | None, list[tuple[str, str]]]:
+    """The live checks to run (None without usable credentials, or without ``probe``), and credential
+    problems to report: each once per provider process, by the first resource checked."""
     creds = _credentials()
     missing = creds.problems()
     if missing:
@@ -59,6 +60,8 @@ def _preflight() -> tuple[Preflight | None, list[tuple[str, str]]]:
             first = key not in _MISSING_REPORTED
             _MISSING_REPORTED.add(key)
         return None, missing if first else []
+    if not probe:
+        return None, []
     preflight = preflight_for(_session())
     usable, problems = preflight.credentials()
     return (preflight if usable else None), problems
@@ -93,7 +96,10 @@ class CatoProvider(ResourceProvider):
         engine = self.engine
         inputs, failures = engine.check(olds, _sentinels(news))
         found = [(f.property, f.reason) for f in failures]
-        preflight, problems = _preflight()
+        owner = news.get(OWNER_KEY)
+        if owner:
+            PROGRAM.judged(owner, not failures)
+        preflight, problems = _preflight(probe=not (owner and PROGRAM.has_invalid(owner)))
         found += problems
         if not failures:
             try:

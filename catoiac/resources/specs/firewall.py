@@ -130,6 +130,8 @@ def _preview(kind: PolicyKind, preflight, program, owner, olds, inputs) -> list[
         return {name_of(e.inputs) for e in program.resources(owner or "", spec)} - {None}
 
     problems = policy.preview_problems(kind, preflight.reader, olds, inputs)
+    if problems:  # confirmed on the session's reader, which this run's own writes keep current
+        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs)
     checker = RefChecker(preflight.reader, fresh=preflight.session.reader, declared=declared)
     return problems + checker.problems(policy.rule_refs(kind, list(inputs.get("sections") or [])))
 
