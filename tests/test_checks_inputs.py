@@ -196,3 +196,9 @@ def test_claims_not_known_yet_are_not_compared():
     assert declare(p, "NetworkRange", "b", {**RANGE, "site_id": UNKNOWN, "subnet": "10.40.9.0/24"}) == {}
     assert declare(p, "StaticHost", "h1", {**HOST, "ip": UNKNOWN}) == {}
     assert "host name 'printer'" in declare(p, "StaticHost", "h2", {**HOST, "ip": "10.40.0.11"})["name"]
+
+
+def test_a_group_of_more_than_50000_members_is_refused_without_listing_them():
+    members = [{"type": "HOST", "id": str(i)} for i in range(50_001)]
+    reason = failures("Group", {"name": "big", "members": members})["members"]
+    assert reason == "has 50001 items, more than the 50000 allowed: remove some"

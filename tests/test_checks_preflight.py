@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from emu_helpers import ACCOUNT, KEY, OTHER_ACCOUNT
-from policy_support import fixture
+from policy_support import fixture_with_paris_data
 
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -28,19 +28,9 @@ QUERIES = {"accountSnapshot", "entityLookup", "policy", "groups", "catalogs", "c
            "groupList", "group", "bgpPeerList", "devices", "list"}  # fmt: skip
 
 
-def seeded() -> dict:
-    fx = fixture()
-    paris = fx["accounts"][0]["sites"][1]
-    paris["ranges"] = [
-        {"name": "Data", "subnet": "10.2.5.0/24", "range_type": "Routed", "gateway": "10.2.0.254"}
-    ]
-    paris["hosts"] = [{"name": "nas", "ip": "10.2.0.20"}]
-    return fx
-
-
 @pytest.fixture
 def emu(emulator_factory):
-    return emulator_factory(seeded(), rate_limits=RateLimitConfig(enabled=False))
+    return emulator_factory(fixture_with_paris_data(), rate_limits=RateLimitConfig(enabled=False))
 
 
 @pytest.fixture
@@ -276,3 +266,11 @@ def test_an_object_this_run_deleted_or_changed_is_no_conflict_though_the_view_pr
         checks("NetworkRange", "d", {"site_id": checks.site_id("HQ"), "name": "D", "subnet": "10.2.5.0/24"})
         == {}
     )
+
+
+def test_a_policy_imported_by_its_id_owns_the_sections_the_id_names(checks, emu):
+    mine = {"sections": [{"name": "Security", "rules": [{"name": "Block anonymizers"}]}]}
+    adopt = {**mine, "__adopt_id": "internetFirewall:Security"}
+    assert "sections[0]" not in checks("InternetFirewallPolicy", "sec", adopt)
+    found = Checks(emu)("InternetFirewallPolicy", "bad", {**mine, "__adopt_id": "wanFirewall:Security"})
+    assert "is not a InternetFirewallPolicy id" in found["sections"]

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from emu_helpers import ACCOUNT, KEY, OTHER_ACCOUNT
-from policy_support import fixture
+from policy_support import fixture_with_paris_data
 
 from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
@@ -52,18 +52,9 @@ LOC = {"country_code": "PT", "timezone": "Europe/Lisbon"}
 READS = {"accountSnapshot", "entityLookup", "policy", "catalogApplicationList", "groups", "groupList"}
 
 
-def seeded() -> dict:
-    fx = fixture()
-    paris = fx["accounts"][0]["sites"][1]
-    paris["ranges"] = [
-        {"name": "Data", "subnet": "10.2.5.0/24", "range_type": "Routed", "gateway": "10.2.0.254"}
-    ]
-    return fx
-
-
 @pytest.fixture
 def emu(emulator_factory):
-    return emulator_factory(seeded(), rate_limits=RateLimitConfig(enabled=False))
+    return emulator_factory(fixture_with_paris_data(), rate_limits=RateLimitConfig(enabled=False))
 
 
 @pytest.fixture
@@ -218,3 +209,26 @@ def test_a_preview_reads_each_collection_once_whatever_the_program_size(ws, ctl)
     assert writes(ctl) == {}
     # 25 resources: the sites (snapshot and lookup), the ranges, the policy, the catalog, once each.
     assert stats == {"accountSnapshot": 1, "entityLookup": 2, "policy": 1, "catalogApplicationList": 1}, stats
+
+
+def test_a_conflict_preview_cannot_know_is_refused_before_its_write_naming_both_and_the_fix_converges(
+    ws, ctl
+):
+    # Two ranges of one name on a site not created yet: in the preview their site ids are unknown.
+    ranges = [
+        rng("a", "Guest", "10.40.8.0/24", site="lisbon"),
+        rng("b", "Guest", "10.40.9.0/24", site="lisbon"),
+    ]
+    desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")], ranges=ranges)
+    ws.run("preview")
+    up = ws.run("up", "--yes", check=False)
+    assert up.returncode != 0
+    out = up.stdout + up.stderr
+    assert re.search(r"range name 'Guest' on LAN1 of site \d+ is also declared by NetworkRange '[ab]' in this "
+                     r"program: range names are unique per port of a site: rename one", out), out  # fmt: skip
+    assert ctl.stats().get("addNetworkRange") == 1  # the second range was never sent
+    ranges[1]["args"]["name"] = "Guest 2"
+    desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")], ranges=ranges)
+    ws.run("up", "--yes")
+    ws.run("preview", "--expect-no-changes")
+    assert ctl.stats().get("addNetworkRange") == 2  # no duplicate, no orphan

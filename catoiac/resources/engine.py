@@ -49,6 +49,10 @@ def _clean(props: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (props or {}).items() if not k.startswith("__")}
 
 
+def _private(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: inputs[k] for k in PRIVATE_INPUTS if inputs.get(k)}
+
+
 def value_at(data: Any, path: str) -> Any:
     """The value at a failure's property path (``sections[0].rules[2].name``), or None."""
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
@@ -127,7 +131,7 @@ class Engine:
         found += preflight.conflicts(self.spec, owner, claims, own)
         found += preflight.limits(self.spec, owner, clean, own, program)
         if self.spec.preview_check is not None and not found:
-            found += self.spec.preview_check(preflight, program, owner, old, clean)
+            found += self.spec.preview_check(preflight, program, owner, old, {**clean, **_private(inputs)})
         return [CheckFailure(p, r) for p, r in found]
 
     # -- diff ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from typing import Any
 from ..errors import CatoError, OutcomeUnknownError
 from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
+from .engine import ADOPT_KEY
 from .gql_schema import InputModel
 from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
 from .refs import Ref as RuleRef
@@ -251,22 +252,23 @@ def preview_problems(
     collection = reader.get(kind.field)
     old_names = [s.get("name") for s in (olds or {}).get("sections") or []]
     rid = resource_id(kind, [n for n in old_names if isinstance(n, str)]) if old_names else None
-    live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds if olds else None)
-    if not olds:
-        owned = _leftover_first(live, desired)
-    foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
-    wanted = sum(len(d.get("rules") or []) for d in desired)
-    if foreign + wanted > MAX_RULES_PER_POLICY:
-        return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
-                 f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
+    adopt = news.get(ADOPT_KEY)  # an import_: the sections its id names are the resource's
+    rid = str(adopt) if adopt else rid
     try:
+        live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds or {} if rid else None)
+        if rid is None:
+            owned = _leftover_first(live, desired)
+        foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+        wanted = sum(len(d.get("rules") or []) for d in desired)
+        if foreign + wanted > MAX_RULES_PER_POLICY:
+            return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
+                     f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
         plan(live, owned, desired, after_section=news.get("after_section"), deleting=False)
     except PlanError as e:
-        text = e.message
-        head, sep, rest = text.partition(": ")
+        head, sep, rest = e.message.partition(": ")
         if sep and (head.startswith("sections[") or head == "after_section"):
             return [(head, rest)]
-        return [("sections", text)]
+        return [("sections", e.message)]
     return []
 
 

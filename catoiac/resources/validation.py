@@ -225,6 +225,8 @@ def _reason(error) -> str:
         )
     if v == TEXT_KEYWORD:
         return error.message
+    if v == "maxItems":
+        return f"has {len(error.instance)} items, more than the {error.validator_value} allowed: remove some"
     if v == "minLength":
         return f"must be at least {error.validator_value} character(s) long"
     if v == "type":

@@ -38,7 +38,8 @@ SCHEMA = {
     "properties": {
         "name": NAME,
         "description": {"type": "string", "default": ""},
-        "members": {"type": "array", "items": MEMBER, "default": []},
+        # Members per group: Cato KB 4414483096465 ("Entity Limits per Account").
+        "members": {"type": "array", "items": MEMBER, "default": [], "maxItems": 50_000},
     },
 }
 
