@@ -46,23 +46,28 @@ def _session() -> Session:
     return _POOL.get(_credentials())
 
 
-_MISSING_REPORTED: set[tuple[str, ...]] = set()
+_TOLD: set[object] = set()  # credential problems reported already by this process
+
+
+def _once(key: object, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    with _CONFIG_LOCK:
+        first = key not in _TOLD
+        _TOLD.add(key)
+    return problems if first else []
 
 
 def _preflight(probe: bool = True) -> tuple[Preflight | None, list[tuple[str, str]]]:
     """The live checks to run (None without usable credentials, or without ``probe``), and credential
     problems to report: each once per provider process, by the first resource checked."""
-    creds = _credentials()
-    missing = creds.problems()
+    missing = _credentials().problems()
     if missing:
-        with _CONFIG_LOCK:
-            key = tuple(p for p, _ in missing)
-            first = key not in _MISSING_REPORTED
-            _MISSING_REPORTED.add(key)
-        return None, missing if first else []
+        return None, _once(tuple(p for p, _ in missing), missing)
     if not probe:
         return None, []
-    preflight = preflight_for(_session())
+    try:
+        preflight = preflight_for(_session())
+    except CatoError as e:  # an unusable endpoint or key (the client says which, never echoing a key)
+        return None, _once("config", [("cato:endpoint", str(e))])
     usable, problems = preflight.credentials()
     return (preflight if usable else None), problems
 
