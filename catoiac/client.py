@@ -7,12 +7,13 @@ always, mutations only when the request certainly did not take effect.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import logging
 import random
+import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,34 +21,30 @@ from typing import Any
 import httpx
 import tenacity
 
-from catoiac.config import ClientConfig
+from catoiac.config import DEFAULT_BASE_URL, ClientConfig, is_loopback_host
 from catoiac.documents import DocumentStore, Operation
 from catoiac.errors import (
+    ERROR_LISTS,
     ApiError,
     AuthenticationError,
     CatoError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     RateLimitedError,
     TransportError,
+    UnreachableError,
     ValidationError,
+    WrongAccountError,
     classify_graphql_error,
+    is_rate_limit_message,
     raise_for_mutation_failures,
 )
 from catoiac.ratelimit import RateLimiter, RateLimitTable
+from catoiac.secrets import REDACTOR, install_log_scrubber
 from catoiac.stats import CallStats
 
 logger = logging.getLogger("catoiac.client")
 
-REDACTED = "<redacted>"
-# Loggers that see requests on our behalf; each gets the client's secret scrubber.
-_SCRUBBED_LOGGERS = (
-    "catoiac.client",
-    "httpx",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-)
 _TRACE_HEADERS = (
     "x-trace-id",
     "x-cato-trace-id",
@@ -68,6 +65,9 @@ class RetryPolicy:
     max_backoff: float = 30.0
     rate_limited_backoff: float = 5.0
     """Minimum pause after a rate-limit answer without Retry-After (Cato's own scripts wait 5 s)."""
+    connect_attempts: int = 2
+    """Attempts when the connection itself fails (refused, no such host): that rarely heals in
+    seconds, and a wrong endpoint must fail fast, not after minutes of back-off."""
     jitter: float = 0.25
     """Up to this fraction is added at random, so threads that failed together do not retry together."""
 
@@ -102,41 +102,22 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class _SecretFilter(logging.Filter):
-    """Replaces the API key in any log record that passes through, as a last line of defence."""
-
-    def __init__(self, scrub: Callable[[str], str], secret: str) -> None:
-        super().__init__()
-        self._scrub = scrub
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's problem, not ours
-            return True
-        if self._secret in message:
-            record.msg, record.args = self._scrub(message), None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._secret in text:
-                record.exc_text = self._scrub(text)
-        return True
-
-
-def _remove_filters(flt: logging.Filter) -> None:
-    for name in _SCRUBBED_LOGGERS:
-        logging.getLogger(name).removeFilter(flt)
-
-
 class _Retry(Exception):
     """An attempt failed in a way that is safe to retry; ``error`` is raised if retries run out."""
 
-    def __init__(self, error: CatoError, *, retry_after: float | None = None, rate_limited: bool = False):
+    def __init__(
+        self,
+        error: CatoError,
+        *,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+        connect: bool = False,
+    ):
         super().__init__()
         self.error = error
         self.retry_after = retry_after
         self.rate_limited = rate_limited
+        self.connect = connect  # the connection itself failed: nothing was sent
 
     def __str__(self) -> str:
         return str(self.error)
@@ -156,6 +137,10 @@ def _trace_id(response: httpx.Response, body: Any = None) -> str | None:
             if ext.get(key):
                 return str(ext[key])
     return None
+
+
+_PROBE = "AccountProbe"  # the cheapest read of an account: tells a wrong account from a missing permission
+_CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class CatoClient:
@@ -180,17 +165,26 @@ class CatoClient:
             self.limiter = limits
         else:
             self.limiter = RateLimiter(limits, clock=clock or time.monotonic, sleep=self._sleep)
-        secret = config.api_key
-        self._scrub: Callable[[str], str] = lambda text: text.replace(secret, REDACTED)
-        self._log_filter = _SecretFilter(self._scrub, secret)
-        for name in _SCRUBBED_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
-        self._finalizer = weakref.finalize(self, _remove_filters, self._log_filter)
+        # One redaction policy per process (catoiac.secrets): this key joins it, and so do the secret
+        # fields this client sends or reads, so a server echoing one back is masked too.
+        REDACTOR.add(config.api_key)
+        self._scrub: Callable[[str], str] = REDACTOR.scrub
+        install_log_scrubber()
+        self._denied: dict[str, bool] = {}  # account -> can the key read it at all (probe verdict)
+        # Asked once for another key when Cato refuses this one (the provider: the stack's current
+        # cato:apiKey, when Pulumi handed it a stale key from the state).
+        self.refresh_key: Callable[[str], str | None] | None = None
+        self._key_lock = threading.Lock()
+        if transport is None and is_loopback_host(httpx.URL(config.base_url).host):
+            # Never through a proxy: HTTP_PROXY/ALL_PROXY would get the key in clear over plain http,
+            # and a proxy's own loopback is not ours anyway. An explicit transport skips the
+            # environment's proxies (httpx reads them only when it builds its own).
+            transport = httpx.HTTPTransport(trust_env=True)
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
             headers={
-                "x-api-key": secret,
+                "x-api-key": config.api_key,
                 "content-type": "application/json",
                 "accept": "application/json",
                 "accept-encoding": "gzip",
@@ -204,7 +198,6 @@ class CatoClient:
 
     def close(self) -> None:
         self._http.close()
-        self._finalizer()
 
     def __enter__(self) -> CatoClient:
         return self
@@ -232,12 +225,23 @@ class CatoClient:
                 variables[name] = [account]
         if op.account_variable and variables.get(op.account_variable):
             account = str(variables[op.account_variable])
+        REDACTOR.learn(variables)  # an echo of a secret we send is masked (variables are small)
         body = json.dumps({"query": op.text, "variables": variables, "operationName": op.name}).encode()
 
         started = time.perf_counter()
         failed = True
         try:
-            data, trace = self._with_retries(op, body, account)
+            try:
+                data, trace = self._with_retries(op, body, account)
+            except PermissionDeniedError as denied:
+                raise self._explain_denied(denied, op, account) from None
+            except AuthenticationError:
+                # The key itself was refused, so nothing was applied: retry once with a newer key.
+                if not self._rekey():
+                    raise
+                data, trace = self._with_retries(op, body, account)
+            if op.carries_secrets:
+                REDACTOR.learn(data)
             if op.type == "mutation":
                 raise_for_mutation_failures(data, operation=op.name, trace_id=trace)
             failed = False
@@ -250,7 +254,71 @@ class CatoClient:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _rekey(self) -> bool:
+        """Switch to the key ``refresh_key`` offers, if it is another one; ask at most once."""
+        with self._key_lock:
+            ask, self.refresh_key = self.refresh_key, None
+            if ask is None:
+                return False
+            fresh = ask(self.config.api_key)
+            if not fresh or fresh == self.config.api_key:
+                return False
+            REDACTOR.add(fresh)
+            self.config = dataclasses.replace(self.config, api_key=fresh)
+            self._http.headers["x-api-key"] = fresh
+            self._denied.clear()
+            logger.info("Cato refused the API key in use; retrying with the stack's current key")
+            return True
+
+    def _explain_denied(self, err: PermissionDeniedError, op: Operation, account: str) -> CatoError:
+        """A key Cato accepted was refused: a wrong account id, or not enough permission? One cheap
+        read of the account decides (once per account per client)."""
+        readable = self._denied.get(account)
+        if readable is None and op.name != _PROBE and _PROBE in self.documents:
+            probe = self.documents.get(_PROBE)
+            body = json.dumps(
+                {"query": probe.text, "variables": {"accountID": account}, "operationName": probe.name}
+            ).encode()
+            try:
+                self._with_retries(probe, body, account)
+                readable = True
+            except PermissionDeniedError:
+                readable = False
+            except CatoError:
+                readable = None  # the probe failed for another reason: say what we know
+            if readable is not None:
+                self._denied[account] = readable
+        elif op.name == _PROBE:
+            readable = False
+        common = dict(
+            operation=err.operation,
+            path=err.path,
+            error_code=err.error_code,
+            error_message=err.error_message,
+            trace_id=err.trace_id,
+            http_status=err.http_status,
+        )
+        said = err.error_message or "permission denied"
+        if readable is False:
+            return WrongAccountError(
+                f"Wrong account: the API key has no access to account {account} (Cato answered "
+                f"{said!r}). Check the account id ({self.config.account_setting}), or use a key of that "
+                "account",
+                **common,
+            )
+        if readable is True:
+            return PermissionDeniedError(
+                f"The API key may not run {op.name} on account {account} (Cato answered {said!r}), though "
+                "it can read the account: give the key Edit permission in the Cato Management "
+                "Application, or use a key that has it",
+                **common,
+            )
+        return err
+
     def _stop(self, state: tenacity.RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.connect and state.attempt_number >= self.retry.connect_attempts:
+            return True
         return (
             state.attempt_number >= self.retry.max_attempts
             or state.idle_for + (state.upcoming_sleep or 0.0) > self.retry.max_total_wait
@@ -286,11 +354,12 @@ class CatoClient:
                     attempt_no = attempt.retry_state.attempt_number
                     return self._attempt(op, body, account, attempt_no)
         except _Retry as final:
-            error, cause = final.error, final.__cause__
+            error = final.error
         else:  # pragma: no cover
             raise AssertionError("unreachable: tenacity neither returned nor raised")
         error.attempts = attempt_no
-        raise error.redact(self._scrub) from cause  # outside the except: no _Retry in the context chain
+        # No exception chain: httpx's errors hold the request, and so the x-api-key header.
+        raise error.redact(self._scrub) from None
 
     def _attempt(
         self, op: Operation, body: bytes, account: str, attempt: int
@@ -308,7 +377,7 @@ class CatoClient:
     def _attempt_once(
         self, op: Operation, body: bytes, account: str, attempt: int
     ) -> tuple[dict[str, Any], str | None]:
-        with self.limiter.slot(account, op.rate_key) as waited:
+        with self.limiter.slot(account, op.rate_bucket, limits_key=op.rate_key) as waited:
             self.stats.record_wait(op.name, waited)
             self.stats.record_request(op.name, retry=attempt > 1)
             started = time.perf_counter()
@@ -317,30 +386,41 @@ class CatoClient:
         return self._interpret(op, response, attempt, elapsed)
 
     def _post(self, op: Operation, body: bytes, attempt: int) -> httpx.Response:
-        is_mutation = op.type == "mutation"
+        # Errors are built inside the handlers but raised outside them, so no httpx exception (which
+        # holds the request and its x-api-key header) is ever chained to ours.
+        failure: CatoError | _Retry
         try:
             return self._http.post(self.config.base_url, content=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # Nothing reached the server: safe to retry even a mutation.
+        except _CONNECT_FAILURES as exc:
+            # Nothing reached the server: safe to retry even a mutation, but only briefly.
             logger.debug("%s attempt %d: connect failed: %s", op.name, attempt, type(exc).__name__)
-            raise _Retry(
-                TransportError(f"Could not connect to {self._host()}: {exc}", operation=op.name)
-            ) from exc
+            failure = _Retry(
+                UnreachableError(
+                    f"Could not connect to {self.config.base_url}: {_reason(exc)}. Check the endpoint "
+                    f"({self.config.endpoint_setting}) and that the server is up and reachable",
+                    operation=op.name,
+                ),
+                connect=True,
+            )
+        except httpx.PoolTimeout as exc:
+            failure = _Retry(TransportError(f"No free connection: {_reason(exc)}", operation=op.name))
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             logger.debug("%s attempt %d: reply lost: %s", op.name, attempt, type(exc).__name__)
-            if is_mutation:
-                raise OutcomeUnknownError(
+            if op.type == "mutation":
+                failure = OutcomeUnknownError(
                     f"Mutation sent but its reply was lost ({type(exc).__name__}): it may or may not have "
                     "been applied; look the object up before retrying",
                     operation=op.name,
-                ) from exc
-            raise _Retry(
-                TransportError(f"Reply lost ({type(exc).__name__}): {exc}", operation=op.name)
-            ) from exc
+                )
+            else:
+                failure = _Retry(
+                    TransportError(f"Reply lost ({type(exc).__name__}): {_reason(exc)}", operation=op.name)
+                )
         except httpx.HTTPError as exc:
-            raise TransportError(
-                f"HTTP request failed ({type(exc).__name__}): {exc}", operation=op.name
-            ) from exc
+            failure = TransportError(
+                f"HTTP request failed ({type(exc).__name__}): {_reason(exc)}", operation=op.name
+            )
+        raise failure
 
     def _interpret(
         self, op: Operation, response: httpx.Response, attempt: int, elapsed: float
@@ -354,22 +434,45 @@ class CatoClient:
         trace = _trace_id(response, payload)
         logger.debug("%s attempt %d: HTTP %d in %.1f ms", op.name, attempt, status, elapsed * 1000)
         common = dict(operation=op.name, trace_id=trace, http_status=status)
-        errors = payload.get("errors") if isinstance(payload, Mapping) else None
-        errors = [e for e in errors if isinstance(e, Mapping)] if isinstance(errors, list) else []
+        settings = dict(key_settings=self.config.key_setting, account_settings=self.config.account_setting)
+        lists = {
+            name: [e for e in payload.get(name) or [] if isinstance(e, Mapping)]
+            if isinstance(payload, Mapping) and isinstance(payload.get(name), list)
+            else []
+            for name in ERROR_LISTS
+        }
+        errors = lists["errors"]
 
         if status == 429:
             self.stats.record_throttled(op.name)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
+            said = next((str(e["message"]) for e in errors if e.get("message")), "")
             raise _Retry(
-                RateLimitedError("Cato answered 429 Too Many Requests", retry_after=retry_after, **common),
+                RateLimitedError(
+                    "Cato answered 429 Too Many Requests" + (f": {said}" if said else ""),
+                    retry_after=retry_after,
+                    **common,
+                ),
                 retry_after=retry_after,
                 rate_limited=True,
             )
+        # A rate limit can sit in any of the error lists (as Cato's Go SDK checks), at any status.
+        limited = next(
+            (e for name in ERROR_LISTS for e in lists[name] if is_rate_limit_message(e.get("message"))), None
+        )
+        if limited is not None:
+            self.stats.record_throttled(op.name)
+            err = classify_graphql_error(
+                limited, extra_errors=sum(map(len, lists.values())) - 1, **common, **settings
+            )
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise _Retry(err, retry_after=retry_after, rate_limited=True)
         if status in (401, 403):
             if errors:
-                raise classify_graphql_error(errors[0], extra_errors=len(errors) - 1, **common)
+                raise classify_graphql_error(errors[0], extra_errors=len(errors) - 1, **common, **settings)
             raise AuthenticationError(
-                f"HTTP {status}: the API key was refused. Check CATO_TOKEN and its permissions on this account",
+                f"HTTP {status}: Cato refused the API key. Check the key ({self.config.key_setting}): it "
+                "may be mistyped, expired or revoked",
                 **common,
             )
         if status >= 500:
@@ -383,29 +486,33 @@ class CatoClient:
             raise _Retry(ApiError(f"Cato server error HTTP {status}", **common), retry_after=retry_after)
 
         if errors:
-            rate_limited = next(
-                (
-                    e
-                    for e in errors
-                    if str(e.get("message", "")).lower().startswith("rate limit for operation:")
-                ),
-                None,
+            raise classify_graphql_error(errors[0], extra_errors=len(errors) - 1, **common, **settings)
+        others = lists["networkErrors"] + lists["graphqlErrors"]
+        if others:
+            raise classify_graphql_error(others[0], extra_errors=len(others) - 1, **common, **settings)
+        if status in (404, 405):
+            raise ValidationError(
+                f"Cato answered HTTP {status} at {self.config.base_url}: no GraphQL endpoint there. Cato's "
+                f"endpoint path is /api/v1/graphql2 (e.g. {DEFAULT_BASE_URL}); check "
+                f"{self.config.endpoint_setting}",
+                **common,
             )
-            if rate_limited is not None:
-                self.stats.record_throttled(op.name)
-                err = classify_graphql_error(rate_limited, extra_errors=len(errors) - 1, **common)
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-                raise _Retry(err, retry_after=retry_after, rate_limited=True)
-            raise classify_graphql_error(errors[0], extra_errors=len(errors) - 1, **common)
         if status >= 400:
             cls = ValidationError if status in (400, 422) else ApiError
             raise cls(f"Cato answered HTTP {status} without GraphQL errors", **common)
         if not isinstance(payload, Mapping):
-            raise ApiError("Cato answered with a body that is not a GraphQL JSON response", **common)
+            raise ApiError(
+                f"The answer from {self.config.base_url} is not a GraphQL JSON response: is it Cato's "
+                f"API? Check {self.config.endpoint_setting}",
+                **common,
+            )
         data = payload.get("data")
         if not isinstance(data, Mapping):
             raise ApiError("Cato answered without data or errors", **common)
         return dict(data), trace
 
-    def _host(self) -> str:
-        return httpx.URL(self.config.base_url).host
+
+def _reason(exc: BaseException) -> str:
+    """An httpx error's own words (never its request, which holds the key)."""
+    text = str(exc) or type(exc).__name__
+    return text.split("] ", 1)[-1] if text.startswith("[Errno") else text

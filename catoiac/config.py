@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from catoiac import __version__
 from catoiac.errors import ConfigurationError
+from catoiac.secrets import api_key_problem
 
 DEFAULT_BASE_URL = "https://api.catonetworks.com/api/v1/graphql2"
 DEFAULT_TIMEOUT = 30.0
@@ -19,6 +20,10 @@ DEFAULT_USER_AGENT = f"catoiac/{__version__}"
 ENV_API_KEY = "CATO_TOKEN"
 ENV_ACCOUNT_ID = "CATO_ACCOUNT_ID"
 ENV_BASE_URL = "CATO_BASEURL"
+# Where users set each value; errors name these, never an internal variable.
+KEY_SETTINGS = "cato:apiKey, CATO_TOKEN or --api-key"
+ACCOUNT_SETTINGS = "cato:accountId, CATO_ACCOUNT_ID or --account-id"
+ENDPOINT_SETTINGS = "cato:endpoint, CATO_BASEURL or --endpoint"
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -32,14 +37,24 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_base_url(url: str) -> str:
+def check_base_url(url: str, setting: str = ENDPOINT_SETTINGS) -> str:
     """Refuse URLs that would send the API key in clear text to another machine."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        hint = ""
+        if parts is not None and not parts.scheme and (parts.path or "").split("/")[0]:
+            hint = f" (no scheme: did you mean https://{url}?)"
         raise ConfigurationError(
-            f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
+            f"The Cato endpoint {url!r} is not an http(s) URL with a host{hint}. Set {setting} to the "
+            f"GraphQL URL, e.g. {DEFAULT_BASE_URL}"
+        )
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"Refusing plain http:// to {host} ({setting}): the API key would travel unencrypted. "
             "Use https://, or http:// only to a loopback host (127.0.0.0/8, ::1, localhost)"
         )
     return url
@@ -52,27 +67,41 @@ class ClientConfig:
     base_url: str = DEFAULT_BASE_URL
     timeout: float = DEFAULT_TIMEOUT
     user_agent: str = DEFAULT_USER_AGENT
+    # Where each value came from, as the user knows it ("cato:apiKey", "CATO_TOKEN", "--api-key"):
+    # errors name it.
+    key_setting: str = KEY_SETTINGS
+    account_setting: str = ACCOUNT_SETTINGS
+    endpoint_setting: str = ENDPOINT_SETTINGS
 
     def __post_init__(self) -> None:
-        if not self.api_key or not str(self.api_key).strip():
-            raise ConfigurationError(f"Missing Cato API key: pass api_key= or set {ENV_API_KEY}")
+        problem = api_key_problem(self.api_key, self.key_setting)
+        if problem:
+            raise ConfigurationError(problem[:1].upper() + problem[1:])
         if not self.account_id or not str(self.account_id).strip():
-            raise ConfigurationError(f"Missing Cato account id: pass account_id= or set {ENV_ACCOUNT_ID}")
+            raise ConfigurationError(f"Missing Cato account id: set {self.account_setting}")
         object.__setattr__(self, "account_id", str(self.account_id).strip())
-        check_base_url(self.base_url)
+        check_base_url(self.base_url, self.endpoint_setting)
         if not self.timeout or self.timeout <= 0:
             raise ConfigurationError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
-        """Build from CATO_TOKEN, CATO_ACCOUNT_ID, CATO_BASEURL; non-None keyword arguments win."""
+        """Build from CATO_TOKEN, CATO_ACCOUNT_ID, CATO_BASEURL; non-None keyword arguments win.
+
+        A value taken from the environment is named by its variable in errors."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {
             "api_key": env.get(ENV_API_KEY) or None,
             "account_id": env.get(ENV_ACCOUNT_ID) or None,
         }
-        if env.get(ENV_BASE_URL):
-            values["base_url"] = env[ENV_BASE_URL]
+        for name, var, setting in (
+            ("api_key", ENV_API_KEY, "key_setting"),
+            ("account_id", ENV_ACCOUNT_ID, "account_setting"),
+            ("base_url", ENV_BASE_URL, "endpoint_setting"),
+        ):
+            if env.get(var) and overrides.get(name) is None:
+                values[name] = env[var]
+                values[setting] = var
         values.update({k: v for k, v in overrides.items() if v is not None})
         values.setdefault("api_key", None)
         return cls(**values)
@@ -80,7 +109,7 @@ class ClientConfig:
     def __repr__(self) -> str:
         # Never any part of the key: even a suffix narrows a brute-force search.
         return (
-            f"ClientConfig(api_key=<redacted>, account_id={self.account_id!r}, base_url={self.base_url!r}, "
+            f"ClientConfig(api_key=[secret], account_id={self.account_id!r}, base_url={self.base_url!r}, "
             f"timeout={self.timeout!r}, user_agent={self.user_agent!r})"
         )
 

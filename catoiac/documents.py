@@ -6,8 +6,10 @@ as GraphQL; code calls them by operation name only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
@@ -29,8 +31,10 @@ from graphql.language import DocumentNode, Visitor
 from graphql.utilities import TypeInfo, TypeInfoVisitor
 
 from catoiac.errors import UnknownOperationError
+from catoiac.ratelimit import PER_POLICY_LIMITS
 from catoiac.schema import is_namespace as is_namespace_type
 from catoiac.schema import subset_schema
+from catoiac.secrets import is_secret_field
 
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
@@ -72,6 +76,19 @@ class Operation:
         """The name Cato's per-operation rate limits are counted under."""
         # Cato counts queries by root field and namespaced mutations by the mutation itself.
         return self.leaf_field if self.type == "mutation" else self.root_field
+
+    @property
+    def rate_bucket(self) -> str:
+        """What Cato counts the limit in: the operation, or for limits Cato counts per policy
+        (publishPolicyRevision: KB 5119033786653) the policy and the operation."""
+        if self.rate_key in PER_POLICY_LIMITS and len(self.root_path) >= 3 and self.root_path[0] == "policy":
+            return f"{self.root_path[1]}.{self.rate_key}"
+        return self.rate_key
+
+    @cached_property
+    def carries_secrets(self) -> bool:
+        """Whether the operation sends or reads a secret field (md5AuthKey, psk...)."""
+        return any(is_secret_field(word) for word in set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", self.text)))
 
     @property
     def account_variable(self) -> str | None:

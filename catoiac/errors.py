@@ -11,6 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 RATE_LIMIT_PREFIX = "rate limit for operation:"
+# As Cato's Go SDK (cato-go-sdk cato.go, baseRetryPolicy) detects a rate limit: "ratelimit",
+# "rate-limit" or "rate limit" anywhere in a message of `errors`, `networkErrors` or `graphqlErrors`.
+# Case-insensitive here: a missed rate limit fails a run, a false one only costs a retry.
+RATE_LIMIT_PATTERN = re.compile(r"rate[ -]?limit", re.IGNORECASE)
+ERROR_LISTS = ("errors", "networkErrors", "graphqlErrors")
 
 _AUTH_PATTERNS = re.compile(
     r"permission denied|unauthori[sz]ed|unauthenticated|forbidden|invalid api[ _-]?key|"
@@ -24,10 +29,27 @@ _VALIDATION_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _VALIDATION_CODES = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT", "BAD_REQUEST"}
-_AUTH_CODES = {"UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN", "PERMISSION_DENIED"}
+_AUTH_CODES = {"UNAUTHENTICATED", "UNAUTHORIZED"}
+# A key Cato accepted but that may not do this (wrong account, or not enough permission).
+_DENIED_PATTERNS = re.compile(r"permission denied|not authori[sz]ed|access denied|forbidden", re.IGNORECASE)
+_DENIED_CODES = {"FORBIDDEN", "PERMISSION_DENIED"}
 _NOT_FOUND_CODES = {"NOT_FOUND"}
 
 Scrub = Callable[[str], str]
+
+
+def is_rate_limit_message(message: Any) -> bool:
+    return isinstance(message, str) and bool(RATE_LIMIT_PATTERN.search(message))
+
+
+def _scrubbed(value: Any, scrub: Scrub) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrubbed(v, scrub) for v in value)
+    return value
 
 
 class CatoError(Exception):
@@ -79,14 +101,11 @@ class CatoError(Exception):
         return f"{type(self).__name__}({str(self)!r})"
 
     def redact(self, scrub: Scrub) -> CatoError:
-        """Apply ``scrub`` to every text this error carries (servers may echo secrets back)."""
-        for name in ("message", "operation", "path", "error_code", "error_message", "trace_id"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                setattr(self, name, scrub(value))
-        errors = getattr(self, "errors", None)
-        if isinstance(errors, list):
-            self.errors = [{k: scrub(v) if isinstance(v, str) else v for k, v in e.items()} for e in errors]
+        """Apply ``scrub`` to every text this error carries, in every attribute a subclass adds too
+        (servers may echo secrets back, in any field)."""
+        for name, value in list(vars(self).items()):
+            if not name.startswith("__"):
+                setattr(self, name, _scrubbed(value, scrub))
         self.args = (self.__str__(),)
         return self
 
@@ -101,6 +120,14 @@ class UnknownOperationError(CatoError, LookupError):
 
 class AuthenticationError(CatoError):
     """The API key is missing, wrong, expired, or lacks permission for this account/operation."""
+
+
+class PermissionDeniedError(AuthenticationError):
+    """Cato accepted the key but refused this operation: not enough permission (a view-only key)."""
+
+
+class WrongAccountError(PermissionDeniedError):
+    """Cato accepted the key but it has no access to the account id asked for: a wrong account id."""
 
 
 class RateLimitedError(CatoError):
@@ -125,6 +152,10 @@ class ApiError(CatoError):
 
 class TransportError(CatoError):
     """The request could not be completed over the network (retries exhausted)."""
+
+
+class UnreachableError(TransportError):
+    """No connection could be made at all (refused, no such host): the endpoint is wrong or down."""
 
 
 class OutcomeUnknownError(CatoError):
@@ -163,6 +194,8 @@ def classify_graphql_error(
     http_status: int | None,
     trace_id: str | None,
     extra_errors: int = 0,
+    key_settings: str = "cato:apiKey, CATO_TOKEN or --api-key",
+    account_settings: str = "cato:accountId, CATO_ACCOUNT_ID or --account-id",
 ) -> CatoError:
     """Map one top-level GraphQL error object to the most specific typed error.
 
@@ -182,12 +215,21 @@ def classify_graphql_error(
     )
     suffix = f" (+{extra_errors} more error{'s' if extra_errors > 1 else ''})" if extra_errors else ""
     lower = raw_message.lower()
-    if lower.startswith(RATE_LIMIT_PREFIX):
+    if is_rate_limit_message(raw_message):
         return RateLimitedError(f"Cato rate limit hit: {raw_message}{suffix}", **kw)
+    if http_status not in (401, 403) and (
+        code_upper in _DENIED_CODES or _DENIED_PATTERNS.search(raw_message)
+    ):
+        # HTTP 200: the key was accepted. The client tells a wrong account from a missing permission.
+        return PermissionDeniedError(
+            f"Cato refused the operation: {raw_message}{suffix}. The account id may be wrong ({account_settings}), "
+            "or the API key may lack permission for it",
+            **kw,
+        )
     if http_status in (401, 403) or code_upper in _AUTH_CODES or _AUTH_PATTERNS.search(raw_message):
         return AuthenticationError(
-            f"Authentication failed: {raw_message}{suffix}. Check the API key (CATO_TOKEN), that it is "
-            "not expired, and that it has permission on this account",
+            f"Cato refused the API key: {raw_message}{suffix}. Check the key ({key_settings}): it may be "
+            "mistyped, expired or revoked",
             **kw,
         )
     if code_upper in _NOT_FOUND_CODES or "not found" in lower:

@@ -47,14 +47,18 @@ CATO_LIMITS: dict[str, tuple[Limit, ...]] = {
     "accountSnapshot": (Limit(30, MINUTE),),
     "appStatsTimeSeries": (Limit(80, MINUTE),),
     "auditFeed": (Limit(5, MINUTE),),
+    # KB 5119033786653 also caps entityLookup at 1,500 calls in 5 hours.
     "entityLookup": (Limit(30, MINUTE), Limit(1500, 5 * HOUR)),
     "eventsFeed": (Limit(100, MINUTE),),
     "addAccount": (Limit(10, MINUTE),),
     "removeAccount": (Limit(5, MINUTE),),
-    # Documented per policy (internetFirewall, wanFirewall, ...); keyed by the leaf name they share,
-    # which is stricter.
+    # Counted per policy (internetFirewall, wanFirewall, ...): see PER_POLICY_LIMITS.
     "publishPolicyRevision": (Limit(3, MINUTE), Limit(20, HOUR)),
 }
+# Operations whose limits Cato counts separately for each policy (KB 5119033786653): publishing the
+# Internet firewall does not use up the WAN firewall's 3/min and 20/h. Their bucket is
+# "<policy>.<operation>" (documents.Operation.rate_bucket).
+PER_POLICY_LIMITS = frozenset({"publishPolicyRevision"})
 
 
 def _as_limits(value: Limit | Sequence[Limit]) -> tuple[Limit, ...]:
@@ -142,8 +146,8 @@ class RateLimiter:
                 wait = max(wait, in_window[len(in_window) - lim.calls] + lim.period - now)
         return wait
 
-    def _admit(self, account_id: str, key: str) -> tuple[_Entry, float]:
-        limits = self.table.limits_for(key)
+    def _admit(self, account_id: str, key: str, limits_key: str | None = None) -> tuple[_Entry, float]:
+        limits = self.table.limits_for(limits_key or key)
         waited = 0.0
         while True:
             with self._cond:
@@ -168,17 +172,20 @@ class RateLimiter:
             self._cond.notify_all()
 
     @contextlib.contextmanager
-    def slot(self, account_id: str, key: str) -> Iterator[float]:
-        """Hold a call slot for the duration of one request; yields the seconds waited for it."""
-        entry, waited = self._admit(account_id, key)
+    def slot(self, account_id: str, key: str, *, limits_key: str | None = None) -> Iterator[float]:
+        """Hold a call slot for the duration of one request; yields the seconds waited for it.
+
+        ``key`` is the bucket calls are counted in; ``limits_key`` (default: ``key``) names the limits
+        that apply, for buckets per policy ("wanFirewall.publishPolicyRevision")."""
+        entry, waited = self._admit(account_id, key, limits_key)
         try:
             yield waited
         finally:
             self._complete(entry)
 
-    def acquire(self, account_id: str, key: str) -> float:
+    def acquire(self, account_id: str, key: str, *, limits_key: str | None = None) -> float:
         """Admit one instantaneous call (logged at admission); return the seconds waited."""
-        with self.slot(account_id, key) as waited:
+        with self.slot(account_id, key, limits_key=limits_key) as waited:
             return waited
 
     def reset(self) -> None:

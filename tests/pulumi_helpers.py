@@ -77,6 +77,8 @@ def pulumi_env(state_dir: Path, home_dir: Path, extra: Mapping[str, str] | None 
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         PULUMI_SKIP_CONFIRMATIONS="true",
         NO_COLOR="1",
+        # The provider's crash journal (catoiac.journal) belongs to this test's stacks only.
+        CATOIAC_JOURNAL_DIR=str(state_dir.parent / "journal"),
         # The Python language host built by scripts/install-pulumi predates the
         # `runtime.options.virtualenv` setting reaching it over gRPC, so it runs the first
         # python3 on PATH: make that the project's interpreter. (Dynamic providers get the

@@ -141,7 +141,7 @@ def test_an_object_the_crash_journal_says_is_ours_is_no_conflict(checks, monkeyp
 
 def test_wrong_key_and_wrong_account_are_told_apart_and_reported_once(emu):
     bad_key = Preflight(session_for(emu, key=KEY + "-typo"))
-    assert bad_key.credentials() == (False, [("cato:apiKey", "Cato refused the API key (HTTP 401): check "
+    assert bad_key.credentials() == (False, [("cato:apiKey", "Cato refused the API key: check "
                                               "cato:apiKey (or CATO_TOKEN); a key is never shown")])  # fmt: skip
     assert bad_key.credentials() == (False, [])  # once, not per resource
     bad_account = Preflight(session_for(emu, account=OTHER_ACCOUNT))

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from http_helpers import read_http_request, reset, serve_asgi, serve_raw
 from rich.console import Console
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from catoiac import __version__
+from catoiac import errors as errors_module
 from catoiac.client import CatoClient, RetryPolicy, parse_retry_after
 from catoiac.config import ClientConfig
 from catoiac.documents import DocumentStore, document_problems, package_sources
@@ -34,11 +36,14 @@ from catoiac.errors import (
     ConfigurationError,
     NotFoundError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     PolicyMutationError,
     RateLimitedError,
     TransportError,
     UnknownOperationError,
+    UnreachableError,
     ValidationError,
+    WrongAccountError,
 )
 from catoiac.ratelimit import Limit, RateLimiter, RateLimitTable
 from catoiac.stats import CallStats
@@ -269,11 +274,26 @@ def test_retries_stop_at_max_attempts_with_the_last_error_typed(script, make_cli
 
 
 def test_connect_errors_are_retried_even_for_mutations_then_reported(make_client):
-    client = make_client(closed_port_url(), retry=RetryPolicy(max_attempts=3, initial_backoff=0.01))
+    retry = RetryPolicy(max_attempts=3, connect_attempts=3, initial_backoff=0.01)
+    client = make_client(closed_port_url(), retry=retry)
     with pytest.raises(TransportError, match="Could not connect") as info:
         client.execute("TestUpdateSite", {"siteId": "42", "input": {"name": "x"}})
     assert info.value.attempts == 3
     assert client.stats.get("TestUpdateSite").http_requests == 3
+
+
+def test_a_refused_connection_fails_within_seconds_naming_the_url_and_the_settings():
+    # The default policy, as users get it: a wrong endpoint must not cost minutes of back-off.
+    url = closed_port_url()
+    config = ClientConfig(api_key=SECRET, account_id=ACCOUNT, base_url=url)
+    started = time.monotonic()
+    with CatoClient(config, limits=NO_PACING) as client, pytest.raises(TransportError) as info:
+        client.execute("EntityLookup", {"type": "site"})
+    assert time.monotonic() - started < 5
+    assert info.value.attempts == 2
+    text = str(info.value)
+    assert url in text and "Connection refused" in text
+    assert "cato:endpoint, CATO_BASEURL or --endpoint" in text
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -444,17 +464,47 @@ def test_limiter_is_thread_safe_and_never_over_admits():
     [
         reply(None, status=401),
         reply(gql_error("Unauthorized"), status=403),
-        reply(gql_error("permission denied")),
         reply(gql_error("Invalid API Key provided")),
         reply(gql_error("no access", extensions={"code": "UNAUTHENTICATED"})),
     ],
-    ids=["401-empty", "403-unauthorized", "permission-denied", "invalid-api-key", "unauthenticated-code"],
+    ids=["401-empty", "403-unauthorized", "invalid-api-key", "unauthenticated-code"],
 )
 def test_auth_failures_raise_authentication_error_without_retry(script, make_client, answer):
     script.then(answer)
-    with pytest.raises(AuthenticationError, match="CATO_TOKEN"):
+    with pytest.raises(AuthenticationError, match="CATO_TOKEN") as info:
         make_client().execute("EntityLookup", {"type": "site"})
+    assert not isinstance(info.value, PermissionDeniedError)
     assert len(script.seen) == 1
+
+
+DENIED = gql_error("permission denied", path=["entityLookup"], extensions={"code": "PERMISSION_DENIED"})
+
+
+def test_permission_denied_on_an_account_the_key_cannot_read_is_a_wrong_account(script, make_client):
+    # The probe (one read of the account) is refused too: the account id is wrong, not the key.
+    script.then(reply(DENIED), reply(DENIED))
+    client = make_client()
+    with pytest.raises(WrongAccountError) as info:
+        client.execute("EntityLookup", {"type": "site"}, account_id="9999")
+    text = str(info.value)
+    assert "Wrong account" in text and "9999" in text
+    assert "cato:accountId, CATO_ACCOUNT_ID or --account-id" in text
+    assert "API key (" not in text and "CATO_TOKEN" not in text  # not blamed on the key
+    assert [s.body["operationName"] for s in script.seen] == ["EntityLookup", "AccountProbe"]
+    assert script.seen[1].body["variables"] == {"accountID": "9999"}
+    # The verdict is kept: a second refusal on that account costs no second probe.
+    script.then(reply(DENIED))
+    with pytest.raises(WrongAccountError):
+        client.execute("EntityLookup", {"type": "site"}, account_id="9999")
+    assert len(script.seen) == 3
+
+
+def test_permission_denied_on_a_readable_account_is_a_missing_permission(script, make_client):
+    script.then(reply(DENIED), reply({"data": {"accountSnapshot": {"id": ACCOUNT}}}))
+    with pytest.raises(PermissionDeniedError) as info:
+        make_client().execute("TestUpdateSite", {"siteId": "1", "input": {}})
+    assert not isinstance(info.value, WrongAccountError)
+    assert "Edit permission" in str(info.value) and "TestUpdateSite" in str(info.value)
 
 
 def test_not_found_names_operation_path_error_code_and_header_trace(script, make_client):
@@ -644,6 +694,32 @@ def _exception_texts(exc: BaseException) -> list[str]:
     return texts
 
 
+def _public_texts(value, depth: int = 0) -> list[str]:
+    """Every text reachable from ``value`` through public attributes, dicts, lists and tuples."""
+    if depth > 6:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [
+            t for k, v in value.items() for t in _public_texts(k, depth + 1) + _public_texts(v, depth + 1)
+        ]
+    if isinstance(value, list | tuple | set):
+        return [t for v in value for t in _public_texts(v, depth + 1)]
+    if isinstance(value, BaseException):
+        attrs = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return _public_texts(attrs, depth + 1) + _public_texts(list(value.args), depth + 1)
+    return []
+
+
+def test_the_deep_attribute_check_finds_a_key_left_in_a_nested_error_field():
+    # The check below must fail an error that scrubs str() but keeps the key in a field (as a
+    # PolicyMutationError whose .errors were not scrubbed would).
+    err = PolicyMutationError("Mutation failed: [secret]", errors=[{"errorMessage": f"bad {SECRET}"}])
+    assert any(SECRET in t for t in _public_texts(err))
+    assert SECRET not in str(err) and SECRET not in repr(err)
+
+
 def test_api_key_appears_in_no_exception_log_record_or_repr(script, make_client, caplog):
     caplog.set_level(logging.DEBUG)
     echo = f"invalid api key {SECRET}"
@@ -680,26 +756,196 @@ def test_api_key_appears_in_no_exception_log_record_or_repr(script, make_client,
         OutcomeUnknownError,
         lambda: slow_client.execute("TestUpdateSite", {"siteId": "1", "input": {}}),
     )
-    expect(TransportError, lambda: make_client(closed_port_url()).execute("EntityLookup", {"type": "site"}))
+    expect(UnreachableError, lambda: make_client(closed_port_url()).execute("EntityLookup", {"type": "site"}))
+    script.then(*[reply(EMPTY_LOOKUP, delay=0.8)] * 5)
+    expect(TransportError, lambda: slow_client.execute("EntityLookup", {"type": "site"}))
     expect(UnknownOperationError, lambda: client.execute("Nope"))
     expect(ConfigurationError, lambda: ClientConfig(api_key=SECRET, account_id=""))
     expect(
         ConfigurationError, lambda: ClientConfig(api_key=SECRET, account_id="1", base_url="http://x.example/")
     )
+    expect(ConfigurationError, lambda: ClientConfig(api_key=SECRET + "\n", account_id="1"))
+    expect(ConfigurationError, lambda: ClientConfig(api_key=SECRET + "\x07", account_id="1"))
+    denied = gql_error(f"permission denied for {SECRET}", extensions={"code": "PERMISSION_DENIED"})
+    script.then(reply(denied), reply(denied))
+    expect(WrongAccountError, lambda: client.execute("EntityLookup", {"type": "site"}, account_id="77"))
+    script.then(reply(denied), reply({"data": {"accountSnapshot": {"id": "78"}}}))
+    expect(PermissionDeniedError, lambda: client.execute("TestUpdateSite", {"siteId": "1", "input": {}},
+                                                        account_id="78"))  # fmt: skip
+    script.then(*[reply({"data": None, "networkErrors": [{"message": f"Rate-Limit {SECRET}"}]})] * 5)
+    expect(RateLimitedError, lookup)
+    script.then(reply({"detail": SECRET}, status=404))
+    expect(ValidationError, lookup)
     # Even a careless log line carrying the key is scrubbed by the client's filter.
     logging.getLogger("catoiac.client").debug("debugging with key %s", SECRET)
+    logging.getLogger("some.other.library").warning("their log line with %s", SECRET)
 
-    assert len(raised) == 13 and all(isinstance(e, CatoError) for e in raised)
+    assert all(isinstance(e, CatoError) for e in raised)
+    # Every error type the client can raise is in the list above.
+    error_types = {
+        cls for cls in vars(errors_module).values()
+        if isinstance(cls, type) and issubclass(cls, CatoError) and cls is not CatoError
+    }  # fmt: skip
+    assert error_types <= {type(e) for e in raised}, error_types - {type(e) for e in raised}
     for exc in raised:
-        for text in _exception_texts(exc):
+        for text in _exception_texts(exc) + _public_texts(exc):
             assert SECRET not in text, f"{type(exc).__name__} leaks the key: {text}"
-    assert any("<redacted>" in str(e) for e in raised)
+        assert exc.__cause__ is None or not hasattr(exc.__cause__, "request")
+    assert any("[secret]" in str(e) for e in raised)
     assert caplog.records, "the client logged nothing at DEBUG"
     for record in caplog.records:
         assert SECRET not in record.getMessage(), record.getMessage()
         assert SECRET not in (record.exc_text or "")
     assert SECRET not in caplog.text
-    assert "debugging with key <redacted>" in caplog.text
+    assert "debugging with key [secret]" in caplog.text
     for text in (repr(client), str(client), repr(client.config), str(client.config), repr(vars(client))):
         assert SECRET not in text
-    assert "api_key=<redacted>" in repr(client.config)
+    assert "api_key=[secret]" in repr(client.config)
+
+
+# -- where the key may go ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recording_proxy():
+    """A real HTTP proxy listener that records every byte it receives and answers 502."""
+    received: list[bytes] = []
+
+    def handle(conn) -> None:
+        received.append(read_http_request(conn))
+        conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+
+    with serve_raw(handle) as url:
+        yield url, received
+
+
+def test_a_loopback_endpoint_never_goes_through_an_environment_proxy(
+    server, script, recording_proxy, monkeypatch
+):
+    proxy_url, received = recording_proxy
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, proxy_url)
+    # The proxy is really in the way: a plain httpx client sends it the header in clear.
+    with httpx.Client() as naive:
+        assert naive.post(server[0], headers={"x-api-key": SECRET}, json={}).status_code == 502
+    assert received and SECRET.encode() in received[0]
+    received.clear()
+
+    config = ClientConfig(api_key=SECRET, account_id=ACCOUNT, base_url=server[0])
+    with CatoClient(config, limits=NO_PACING, retry=FAST_RETRY, documents=STORE) as client:
+        assert client.execute("EntityLookup", {"type": "site"}) == EMPTY_LOOKUP["data"]
+    assert received == []
+    assert script.seen[0].headers["x-api-key"] == SECRET  # it went straight to the server
+
+
+def test_a_wrong_path_answering_404_points_at_the_graphql2_endpoint(server, make_client):
+    url = server[0].replace("/api/v1/graphql2", "/api/v1/graphql")
+    with pytest.raises(ValidationError) as info:
+        make_client(url).execute("EntityLookup", {"type": "site"})
+    text = str(info.value)
+    assert "HTTP 404" in text and url in text and "/api/v1/graphql2" in text
+    assert "cato:endpoint, CATO_BASEURL or --endpoint" in text
+
+
+@pytest.mark.parametrize("url", ["api.catonetworks.com/api/v1/graphql2", "ftp://x/y", "https://"])
+def test_an_endpoint_without_scheme_or_host_names_the_settings_not_an_internal_variable(url):
+    with pytest.raises(ConfigurationError) as info:
+        ClientConfig(api_key=SECRET, account_id=ACCOUNT, base_url=url)
+    text = str(info.value)
+    assert "cato:endpoint, CATO_BASEURL or --endpoint" in text and "base_url" not in text
+    if "://" not in url:
+        assert f"https://{url}" in text
+
+
+def test_an_endpoint_from_the_environment_is_named_by_its_variable():
+    with pytest.raises(ConfigurationError, match="CATO_BASEURL"):
+        ClientConfig.from_env({"CATO_TOKEN": SECRET, "CATO_ACCOUNT_ID": ACCOUNT, "CATO_BASEURL": "x.example"})
+
+
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        (SECRET + "\n", "trailing newline"),
+        (" " + SECRET, "surrounding whitespace"),
+        (SECRET[:5] + " " + SECRET[5:], "a space"),
+        (SECRET + "\x00", "control character"),
+        (SECRET + "é", "non-ASCII"),
+    ],
+)
+def test_a_malformed_key_is_refused_before_any_request_naming_the_setting_never_the_key(bad, what):
+    with pytest.raises(ConfigurationError) as info:
+        ClientConfig.from_env({"CATO_TOKEN": bad, "CATO_ACCOUNT_ID": ACCOUNT})
+    text = str(info.value)
+    assert what in text and "CATO_TOKEN" in text
+    assert SECRET[:6] not in text and SECRET[-6:] not in text
+    with pytest.raises(ConfigurationError, match="cato:apiKey"):
+        ClientConfig(api_key=bad, account_id=ACCOUNT, key_setting="cato:apiKey")
+
+
+# -- rate limits as Cato counts them (KB 5119033786653) and as its Go SDK detects them ----------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        gql_error("RateLimit exceeded for this account"),
+        gql_error("rate-limit: slow down"),
+        gql_error("Request failed: rate limit reached for entityLookup"),
+        {"data": None, "networkErrors": [{"message": "rate limit for operation: entityLookup"}]},
+        {"data": None, "graphqlErrors": [{"message": "ratelimit"}]},
+        {"data": {"entityLookup": None}, "errors": [{"message": "other"}, {"message": "Rate Limit hit"}]},
+    ],
+    ids=[
+        "ratelimit",
+        "rate-limit",
+        "rate-limit-mid-message",
+        "networkErrors",
+        "graphqlErrors",
+        "second-error",
+    ],
+)
+def test_a_rate_limit_anywhere_in_the_error_lists_is_retried_like_the_go_sdk_does(script, make_client, body):
+    script.then(reply(body))
+    client = make_client()
+    assert client.execute("EntityLookup", {"type": "site"}) == EMPTY_LOOKUP["data"]
+    assert len(script.seen) == 2 and client.stats.get("EntityLookup").throttled == 1
+
+
+def test_a_rate_limited_mutation_is_retried_it_was_not_applied(script, make_client):
+    script.then(reply({"data": None, "networkErrors": [{"message": "rate-limit"}]}), reply(SITE_UPDATED))
+    assert make_client().execute("TestUpdateSite", {"siteId": "42", "input": {}}) == SITE_UPDATED["data"]
+    assert len(script.seen) == 2
+
+
+def test_publish_revisions_are_paced_per_policy_and_entity_lookup_has_a_five_hour_cap():
+    store = DocumentStore.from_package()
+    ifw, wan = store.get("InternetFirewallPublishRevision"), store.get("WanFirewallPublishRevision")
+    assert (ifw.rate_bucket, wan.rate_bucket) == (
+        "internetFirewall.publishPolicyRevision",
+        "wanFirewall.publishPolicyRevision",
+    )
+    t = FakeTime()
+    limiter = RateLimiter(RateLimitTable.cato_defaults(), clock=t.clock, sleep=t.sleep)
+
+    def publish(op) -> float:
+        limiter.acquire(ACCOUNT, op.rate_bucket, limits_key=op.rate_key)
+        return t.now
+
+    # 3 a minute each: the WAN firewall's publishes do not wait for the Internet firewall's.
+    assert [publish(ifw) for _ in range(3)] + [publish(wan) for _ in range(3)] == [0] * 6
+    assert publish(ifw) == 60
+    # 20 an hour, per policy: the 21st Internet firewall publish waits for the hour to pass.
+    times = [publish(ifw) for _ in range(16)]
+    assert times[-1] < 3600 and publish(ifw) == 3600
+    before = t.now
+    assert publish(wan) == before  # the WAN firewall has used 3 of its 20: no wait
+    lookup = store.get("EntityLookup")
+    t2 = FakeTime()
+    lim2 = RateLimiter(RateLimitTable.cato_defaults(), clock=t2.clock, sleep=t2.sleep)
+    for _ in range(1500):
+        lim2.acquire(ACCOUNT, lookup.rate_bucket, limits_key=lookup.rate_key)
+    assert t2.now < 5 * 3600
+    lim2.acquire(ACCOUNT, lookup.rate_bucket, limits_key=lookup.rate_key)
+    assert t2.now == 5 * 3600  # the 1,501st waits for the first to leave the 5-hour window

@@ -417,9 +417,18 @@ def test_drift_fails_with_exit_1_and_a_reason_when_the_key_is_refused(pulumi_wor
     new_stack(ws, "main", emu, {"sites": {}})
     ws.run("up", "--yes", "--skip-preview", "--stack", "main")
     exe = shutil.which("catoiac", path=ws.env["PATH"])
-    cmd = [exe, "drift", "--cwd", str(ws.project_dir), "--stack", "main", "--no-cache"]
-    res = subprocess.run(
-        cmd, env={**ws.env, "CATO_TOKEN": "not-a-key"}, capture_output=True, text=True, timeout=300
-    )
+    # The stack's own cato:apiKey beats CATO_TOKEN (as in the provider): refuse the key by flag.
+    cmd = [
+        exe,
+        "drift",
+        "--cwd",
+        str(ws.project_dir),
+        "--stack",
+        "main",
+        "--no-cache",
+        "--api-key",
+        "not-a-key",
+    ]
+    res = subprocess.run(cmd, env=ws.env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 1
     assert "error:" in res.stderr and "not-a-key" not in res.stderr + res.stdout

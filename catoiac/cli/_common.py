@@ -10,8 +10,9 @@ _FORMATS = click.Choice(["table", "markdown", "json"])
 
 
 def _credential_options(fn):
-    """--api-key/--account-id/--endpoint; the key only ever from the flag or CATO_TOKEN."""
-    # The stack's own config beats the environment for where to look; flags beat both.
+    """--api-key/--account-id/--endpoint, resolved as the provider does (drift.run.client_for)."""
+    # Flags first, then the stack's own config, then the environment. The key has no envvar= here:
+    # click would make CATO_TOKEN beat the stack's cato:apiKey.
     fn = click.option("--endpoint", help="GraphQL endpoint [default: cato:endpoint, else env CATO_BASEURL].")(
         fn
     )
@@ -20,9 +21,9 @@ def _credential_options(fn):
     )(fn)
     fn = click.option(
         "--api-key",
-        envvar="CATO_TOKEN",
         show_default=False,
-        help="Cato API key [env CATO_TOKEN]. Never printed.",
+        help="Cato API key [default: cato:apiKey (decrypted with pulumi config), else env CATO_TOKEN]. "
+        "Never printed.",
     )(fn)
     return fn
 
@@ -39,8 +40,11 @@ def _stack_options(fn):
     return fn
 
 
-def _fail(err: Exception) -> None:
-    click.echo(f"error: {err}", err=True)
+def _fail(err: Exception | str) -> None:
+    """Exit 1 saying why on stderr, secrets masked (every exit 1 says why)."""
+    from ..secrets import scrub
+
+    click.echo(f"error: {scrub(str(err))}", err=True)
     raise SystemExit(1)
 
 

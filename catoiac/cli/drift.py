@@ -73,6 +73,8 @@ def drift(stacks, cwd, state_files, api_key, account_id, endpoint, own_key_id, o
             report = run_drift(opts, loaded, progress=progress)
     except CatoError as e:
         _fail(e)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if fmt == "json":
         _emit(report.to_json(), output)
     elif fmt == "markdown":
@@ -84,6 +86,11 @@ def drift(stacks, cwd, state_files, api_key, account_id, endpoint, own_key_id, o
         if not console.is_terminal:  # CI logs: wide lines read better than folded cells
             console = Console(width=200)
         render.render_rich(report, console, show_stats=stats)
+    if report.exit_code == 1:
+        # The report went to stdout or a file; stderr says why the run failed, whatever the format.
+        lines = [f"  {e['urn']}: {e['error']}" for e in report.errors]
+        _say = f"error: the report is incomplete: {len(report.errors)} item(s) could not be checked"
+        err.print("\n".join([_say, *lines]), markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(report.exit_code)
 
 

@@ -25,15 +25,49 @@ def emulator() -> None:
     "--rate-limits/--no-rate-limits", default=True, show_default=True, help="Enforce Cato's limits."
 )
 @click.option("--rate-limit-status", type=click.Choice(["200", "429"]), default="200", show_default=True)
-def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str) -> None:
+@click.option(
+    "--operator-token",
+    envvar="CATOIAC_EMULATOR_TOKEN",
+    show_default=False,
+    help="Token the /_emulator/ operator endpoints require (Authorization: Bearer). Without one they "
+    "are open on a loopback --host and off on any other [env CATOIAC_EMULATOR_TOKEN].",
+)
+@click.option(
+    "--schema-variant",
+    help="Serve a variant of the schema from schema_spec.yaml, e.g. 'future' (deprecations, removals).",
+)
+def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str,
+          operator_token: str | None, schema_variant: str | None) -> None:  # fmt: skip
     """Serve the emulated Cato API at http://HOST:PORT/api/v1/graphql2."""
+    from ..config import is_loopback_host
     from ..emulator.limits import RateLimitConfig
     from ..emulator.server import EmulatorServer
 
+    if schema_variant is not None:
+        from ..emulator.schema_gen import variant_schema
+
+        try:
+            variant_schema(schema_variant)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--schema-variant") from None
     cfg = RateLimitConfig(enabled=rate_limits, status=int(rate_limit_status))
-    server = EmulatorServer(db, host=host, port=port, seed=seed, rate_limits=cfg)
+    server = EmulatorServer(
+        db,
+        host=host,
+        port=port,
+        seed=seed,
+        rate_limits=cfg,
+        operator_token=operator_token,
+        schema_variant=schema_variant,
+    )
     click.echo(f"Cato API emulator on {server.url} (state: {db})", err=True)
     click.echo(f"export CATO_BASEURL={server.url}", err=True)
+    if not operator_token and not is_loopback_host(host):
+        click.echo(
+            f"warning: {host} is not a loopback address: the /_emulator/ operator endpoints are off. "
+            "Pass --operator-token (or CATOIAC_EMULATOR_TOKEN) to use them.",
+            err=True,
+        )
     server.serve_forever()
 
 
@@ -42,14 +76,19 @@ def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, ra
 @click.option("--account", required=True, help="Account id.")
 @click.option("--admin", required=True, help="The admin's email, as in the fixture's admins.")
 @click.option("--variables", default="{}", help="JSON object of GraphQL variables.")
+@click.option(
+    "--operator-token", envvar="CATOIAC_EMULATOR_TOKEN", help="The emulator's operator token, if it has one."
+)
 @click.argument("document")
-def as_admin(url: str, account: str, admin: str, variables: str, document: str) -> None:
+def as_admin(
+    url: str, account: str, admin: str, variables: str, operator_token: str | None, document: str
+) -> None:
     """Run a GraphQL DOCUMENT as an admin in the Cato UI: an out-of-band change by a person."""
     import json
 
     from ..emulator.control import EmulatorControl
 
-    with EmulatorControl(url) as ctl:
+    with EmulatorControl(url, token=operator_token) as ctl:
         result = ctl.as_admin(account, admin, document, {"accountId": account, **json.loads(variables)})
     click.echo(json.dumps(result, indent=2))
     if result.get("errors"):
@@ -66,8 +105,16 @@ def as_admin(url: str, account: str, admin: str, variables: str, document: str) 
     help="The real Cato schema (SDL).",
 )
 def gen_schema(real: Path) -> None:
-    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml."""
+    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml, and the
+    list of credential fields (catoiac/secret_fields.py) the redaction policy masks."""
+    from graphql import build_schema
+
+    from .. import secrets
     from ..emulator import schema_gen
 
     lines = schema_gen.write(real)
     click.echo(f"wrote {schema_gen.SCHEMA_PATH} ({lines} lines)")
+    names = secrets.derive_secret_fields(build_schema(real.read_text(encoding="utf-8")))
+    target = Path(secrets.__file__).with_name("secret_fields.py")
+    target.write_text(secrets.render_secret_fields(names))
+    click.echo(f"wrote {target} ({', '.join(names)})")

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..feed import audit_value
+from ..secrets import mask_fields
 from .state import StackState, parse_time
 
 UI, OTHER_KEY, THIS_TOOL, NO_RECORD = "ui", "other-api-key", "this-tool", "no-audit-record"
@@ -70,6 +71,7 @@ class AuditRecord:
         fm = raw.get("fieldsMap") or {}
         if isinstance(fm, str):  # Map is a JSON scalar; some gateways send it as text
             fm = json.loads(fm or "{}")
+        fm = mask_fields(fm)  # change_Before_md5AuthKey...: no secret value goes further than here
         admin, key, obj = raw.get("admin"), raw.get("apiKey"), raw.get("object") or {}
         actor = admin or key or {}
         return cls(
@@ -145,12 +147,20 @@ def default_cache_dir() -> Path:
 
 class AuditCache:
     """``<dir>/<account>.json``: kept records, the feed marker, the window they cover, and the own
-    API key learnt per stack. Written atomically (tmp file + rename)."""
+    API key learnt per stack. Written atomically (tmp file + rename).
+
+    The cache holds who changed what in the account: the file is 0600 and a directory we create is
+    0700, and secret values (BGP MD5 keys...) are masked before they are kept. A cache written by an
+    older version (world-readable, values in clear) is masked and tightened when it is opened."""
+
+    FILE_MODE, DIR_MODE = 0o600, 0o700
 
     def __init__(self, directory: str | Path, account_id: str, endpoint: str) -> None:
         self.path = Path(directory) / f"{account_id}.json"
         self.account_id, self.endpoint = str(account_id), endpoint
         self.data = self._load()
+        if self._needs_rewrite:
+            self.save()
 
     def _empty(self) -> dict[str, Any]:
         return {
@@ -165,10 +175,17 @@ class AuditCache:
         }
 
     def _load(self) -> dict[str, Any]:
+        self._needs_rewrite = False
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return self._empty()
+        records = data.get("records") if isinstance(data.get("records"), list) else []
+        masked = [mask_fields(r) for r in records]
+        loose = (self.path.stat().st_mode & 0o077) != 0
+        if masked != records or loose:
+            data["records"] = masked
+            self._needs_rewrite = True
         same = (
             data.get("version") == CACHE_VERSION
             and data.get("account_id") == self.account_id
@@ -182,10 +199,27 @@ class AuditCache:
         self.data["own_keys"] = own
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        directory = self.path.parent
+        if not directory.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            directory.chmod(self.DIR_MODE)  # mkdir's mode is subject to the umask
+        elif directory == default_cache_dir():
+            directory.chmod(self.DIR_MODE)  # ours: an older version made it 0755
+        self.data["records"] = [mask_fields(r) for r in self.data.get("records") or []]
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.FILE_MODE)
+        try:
+            os.fchmod(
+                fd, self.FILE_MODE
+            )  # O_CREAT's mode is subject to the umask, and a stale tmp keeps its own
+            with os.fdopen(fd, "w") as f:
+                fd = -1
+                f.write(json.dumps(self.data, indent=1, sort_keys=True))
+        finally:
+            if fd != -1:
+                os.close(fd)
         os.replace(tmp, self.path)
+        self._needs_rewrite = False
 
 
 # -- fetching ----------------------------------------------------------------------------------------

@@ -19,8 +19,15 @@ CAUSE_TEXT = {
     "other-api-key": "changed by another API key",
     "this-tool": "changed by this tool's key, not in state (interrupted up?)",
     "no-audit-record": "no audit record in the window",
+    "unavailable": "unknown: the audit feed could not be read",
 }
-CAUSE_STYLE = {"ui": "yellow", "other-api-key": "magenta", "this-tool": "cyan", "no-audit-record": "dim"}
+CAUSE_STYLE = {
+    "ui": "yellow",
+    "other-api-key": "magenta",
+    "this-tool": "cyan",
+    "no-audit-record": "dim",
+    "unavailable": "red",
+}
 KIND_TEXT = {
     "modified": "modified",
     "deleted": "deleted out of band",
@@ -105,6 +112,8 @@ def render_rich(report: DriftReport, console: Console, *, show_stats: bool = Fal
         key = own.name or own.id or "unknown"
         head.append(f" · own key: {key} ({own.source})")
     console.print(head)
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
     if report.active:
         console.print(_findings_table("Drift", report.active, multi))
     else:
@@ -175,7 +184,9 @@ def _findings_table(title: str, findings: list[Finding], multi: bool, ignored: b
                     f" ({f.ignored_by.owner})" if f.ignored_by.owner else ""
                 )
             cause = Text(row[3], style=CAUSE_STYLE.get(row[3].split(" ")[0], ""))
-            t.add_row(fid, _label(f, multi) if first else "", row[0], row[1], row[2], cause, row[4], row[5])
+            cells = (fid, _label(f, multi) if first else "", row[0], row[1], row[2])
+            # Text, not markup: a value such as "[secret]" or "[10.0.0.0/8]" must print as it is.
+            t.add_row(*(Text(c) for c in cells), cause, Text(row[4]), Text(row[5]))
     return t
 
 
@@ -209,6 +220,8 @@ def render_markdown(report: DriftReport) -> str:
             f"Own API key: `{md(report.own_key.name or report.own_key.id)}` ({report.own_key.source})"
         )
     lines.append("")
+    for warning in report.warnings:
+        lines += [f"> **Warning:** {md(warning)}", ""]
     if not report.active:
         lines.append("**No drift.** Every managed resource matches Cato.")
     else:

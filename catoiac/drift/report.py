@@ -84,6 +84,9 @@ class Attribution:
 
 
 NO_ATTRIBUTION = Attribution("no-audit-record")
+# The audit feed could not be read (rate limit, outage, no permission): the cause is not known.
+UNAVAILABLE = "unavailable"
+CAUSES = ("ui", "other-api-key", "this-tool", "no-audit-record", UNAVAILABLE)
 
 
 @dataclass
@@ -188,6 +191,7 @@ class DriftReport:
     audit_stats: dict[str, Any] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)  # resources that could not be read
+    warnings: list[str] = field(default_factory=list)  # the report is complete, but less useful
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -209,7 +213,7 @@ class DriftReport:
 
     def summary(self) -> dict[str, Any]:
         by_kind = {k: 0 for k in (MODIFIED, DELETED, REORDERED, UNMANAGED, DEVICE)}
-        by_cause = {k: 0 for k in ("ui", "other-api-key", "this-tool", "no-audit-record")}
+        by_cause = {k: 0 for k in CAUSES}
         for f in self.active:
             by_kind[f.kind] += 1
             by_cause[f.cause] += 1
@@ -242,6 +246,7 @@ class DriftReport:
             "audit": self.audit_stats,
             "api_calls": dict(sorted(self.api_calls.items())),
             "errors": self.errors,
+            "warnings": self.warnings,
         }
 
     def to_json(self) -> str:

@@ -6,18 +6,26 @@ Never writes anything: no ``pulumi up``/``refresh``, no state change, no Cato mu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..client import CatoClient
 from ..config import ClientConfig
-from ..errors import CatoError, ConfigurationError
+from ..errors import (
+    AuthenticationError,
+    CatoError,
+    ConfigurationError,
+    PermissionDeniedError,
+    UnreachableError,
+    WrongAccountError,
+)
 from ..readpath import LOADERS, AccountReader
 from ..resources import Engine
 from ..resources.specs import SPECS
-from ..session import Session
+from ..secrets import is_secret_field, mask_fields
+from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stack_config_value
 from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
 from .audit import (
     AUDIT_MODELS,
@@ -42,6 +50,7 @@ from .report import (
     DEVICE,
     MODIFIED,
     REORDERED,
+    UNAVAILABLE,
     UNMANAGED,
     Attribution,
     Coverage,
@@ -52,6 +61,8 @@ from .report import (
 )
 from .state import SECRET, StackState, StateResource
 
+# Failures that would hit every read alike: they fail the run, they are not one resource's problem.
+FATAL = (AuthenticationError, ConfigurationError, UnreachableError)
 _CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a property in place
 WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
 DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
@@ -137,13 +148,43 @@ def _one(values: list[str | None], what: str) -> str | None:
     return found[0] if found else None
 
 
+def _stack_key(opts: DriftOptions, stacks: list[StackState]) -> tuple[str | None, str]:
+    """``cato:apiKey`` as the provider gets it: plain from the stacks' config, or a secret decrypted
+    by ``pulumi config get`` (the key stays in memory; the redaction policy masks it everywhere)."""
+    keys: set[str] = set()
+    for s in stacks:
+        value = s.config.get(CONFIG_KEY)
+        if value == SECRET:
+            value = stack_config_value(CONFIG_KEY, s.name, cwd=opts.cwd)
+        if value:
+            keys.add(value)
+    if len(keys) > 1:
+        raise ConfigurationError(
+            "the stacks have different cato:apiKey values: pass --api-key or fewer stacks"
+        )
+    return (keys.pop() if keys else None), CONFIG_KEY
+
+
 def client_for(opts: DriftOptions, stacks: list[StackState]) -> CatoClient:
-    """Flags first, then the stacks' config (``cato:accountId``/``cato:endpoint``), then CATO_*.
-    The key never comes from the stack: we do not decrypt secrets."""
-    account = opts.account_id or _one([s.config.get("cato:accountId") for s in stacks], "account-id")
-    endpoint = opts.endpoint or _one([s.config.get("cato:endpoint") for s in stacks], "endpoint")
-    overrides = {"api_key": opts.api_key, "account_id": account, "base_url": endpoint}
-    return CatoClient(ClientConfig.from_env(**{k: v for k, v in overrides.items() if v and v != SECRET}))
+    """Each setting as the provider resolves it: the flag first, then the stacks' config
+    (``cato:apiKey``, ``cato:accountId``, ``cato:endpoint``), then CATO_TOKEN/CATO_ACCOUNT_ID/CATO_BASEURL."""
+    overrides: dict[str, Any] = {}
+    for name, flag, key, setting, cli in (
+        ("account_id", opts.account_id, CONFIG_ACCOUNT, "account_setting", "--account-id"),
+        ("base_url", opts.endpoint, CONFIG_ENDPOINT, "endpoint_setting", "--endpoint"),
+    ):
+        value, source = flag, cli
+        if not value:
+            value, source = _one([s.config.get(key) for s in stacks], cli.lstrip("-")), key
+        if value and value != SECRET:
+            overrides |= {name: value, setting: source}
+    if opts.api_key:
+        overrides |= {"api_key": opts.api_key, "key_setting": "--api-key"}
+    else:
+        key, setting = _stack_key(opts, stacks)
+        if key:
+            overrides |= {"api_key": key, "key_setting": setting}
+    return CatoClient(ClientConfig.from_env(**overrides))
 
 
 def window(opts: DriftOptions, stacks: list[StackState], now: datetime) -> tuple[datetime, datetime]:
@@ -170,6 +211,7 @@ class DriftRun:
         self.interest = Interest()
         self.targets: dict[int, list[Target]] = {}  # per finding (by id()), one per change or one for all
         self.errors: list[dict[str, str]] = []
+        self.warnings: list[str] = []
 
     def _step(self, text: str) -> None:
         if self.progress.on_step:
@@ -190,6 +232,8 @@ class DriftRun:
                 managed.setdefault(res.spec_name, set()).update(owns)
                 try:
                     findings += self._compare(stack, res, spec)
+                except FATAL:
+                    raise  # the key, the account or the endpoint is wrong: every resource would fail alike
                 except (CatoError, KeyError, TypeError, ValueError) as e:
                     # One unreadable resource must not hide the others; the report says it is incomplete.
                     self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
@@ -202,11 +246,17 @@ class DriftRun:
                 if spec.kind not in LOADERS or name not in scan:
                     continue
                 self._step(f"reading {spec.kind}")
-                live = {
-                    i: o
-                    for i, o in reader.get(spec.kind).items()
-                    if not UNMANAGEABLE.get(name, lambda _: False)(o)
-                }
+                try:
+                    collection = reader.get(spec.kind)
+                except FATAL:
+                    raise  # nothing can be read: fail the run, not each resource
+                except CatoError as e:
+                    # Objects nobody manages can hide here: say so rather than report none.
+                    self.errors.append(
+                        {"urn": f"(unmanaged {name} objects)", "error": f"{type(e).__name__}: {e}"}
+                    )
+                    continue
+                live = {i: o for i, o in collection.items() if not UNMANAGEABLE.get(name, lambda _: False)(o)}
                 mine = managed.get(name, set())
                 coverage.append(Coverage(name, len(mine & set(live)), len(live)))
                 for oid in sorted(set(live) - mine) if name not in IMPLICIT else ():
@@ -269,7 +319,7 @@ class DriftRun:
                 )
             return [f]
         out = []
-        changes = compare(res.spec_name, desired, live, ids)
+        changes = [_masked(c) for c in compare(res.spec_name, desired, live, ids)]
         model = AUDIT_MODELS.get(res.spec_name, AuditModel((), ()))
         for kind, group in (
             (MODIFIED, [c for c in changes if c.op != MOVED]),
@@ -300,7 +350,18 @@ class DriftRun:
         return Target({i for i in known if i}, names, set(), set(model.item_model_types.get(item, ())))
 
     # -- attribution ------------------------------------------------------------------------------
-    def attribute(self, findings: list[Finding], records: list[AuditRecord], own: OwnKey | None) -> None:
+    def attribute(
+        self,
+        findings: list[Finding],
+        records: list[AuditRecord],
+        own: OwnKey | None,
+        cause: str | None = None,
+    ) -> None:
+        if cause is not None:  # no records to judge by: every finding gets this cause
+            for f in findings:
+                f.attribution = Attribution(cause)
+                f.change_attributions = [Attribution(cause) for _ in f.changes]
+            return
         index = RecordIndex(records)
         for f in findings:
             targets = self.targets.get(id(f), [])
@@ -395,12 +456,22 @@ class DriftRun:
             feed = AuditFeed(
                 self.client, self.client.config.account_id, cache=cache, on_page=self.progress.on_audit_page
             )
-            records = feed.fetch(start, end, self.interest)
-            audit_stats.update(feed.stats.to_dict())
-            audit_stats["records_in_window"] = len(records)
-            if own is None:
-                own = self._own_key(records, cache)
-            self.attribute(findings, records, own)
+            try:
+                records = feed.fetch(start, end, self.interest)
+            except (WrongAccountError, ConfigurationError, UnreachableError):
+                raise
+            except AuthenticationError as e:
+                if not isinstance(e, PermissionDeniedError):
+                    raise  # a refused key is the run's failure, not attribution's
+                records = self._without_feed(findings, own, audit_stats, feed, e)
+            except CatoError as e:
+                records = self._without_feed(findings, own, audit_stats, feed, e)
+            if records is not None:
+                audit_stats.update(feed.stats.to_dict(), available=True)
+                audit_stats["records_in_window"] = len(records)
+                if own is None:
+                    own = self._own_key(records, cache)
+                self.attribute(findings, records, own)
         else:
             self.attribute(findings, [], own)
         expired = self.apply_ignores(findings, self.opts.today or today_utc())
@@ -417,7 +488,25 @@ class DriftRun:
             audit_stats=audit_stats,
             api_calls={op: s["calls"] for op, s in stats.items()},
             errors=self.errors,
+            warnings=self.warnings,
         )
+
+    def _without_feed(
+        self,
+        findings: list[Finding],
+        own: OwnKey | None,
+        stats: dict[str, Any],
+        feed: AuditFeed,
+        e: CatoError,
+    ) -> None:
+        """Attribution is a bonus: the findings stand without it (a rate limit on auditFeed, 5 calls
+        a minute, is enough to lose it). They get cause 'unavailable', and the report a warning."""
+        stats.update(feed.stats.to_dict(), available=False, error=str(e))
+        self.warnings.append(
+            f"attribution unavailable: the audit feed could not be read ({e}). Findings are reported "
+            "with cause 'unavailable'; run again later for their causes"
+        )
+        self.attribute(findings, [], own, cause=UNAVAILABLE)
 
     def _own_key(self, records: list[AuditRecord], cache: AuditCache | None) -> OwnKey | None:
         own = infer_own_key(records, self.stacks)
@@ -433,6 +522,18 @@ class DriftRun:
             k = remembered[0]
             return OwnKey(k["id"], k["name"], "cache", k.get("evidence", ""))
         return OwnKey(None, None, "unknown", "no API key's records coincide with the stack's updates")
+
+
+def _masked(c: Change) -> Change:
+    """A change with secret values (a live MD5 key the state does not hold...) masked for every output."""
+    leaf = c.path.rsplit(".", 1)[-1].split("[", 1)[0]
+    if is_secret_field(leaf):
+        return replace(
+            c, desired=None if c.desired is None else SECRET, live=None if c.live is None else SECRET
+        )
+    if isinstance(c.desired, dict | list) or isinstance(c.live, dict | list):
+        return replace(c, desired=mask_fields(c.desired), live=mask_fields(c.live))
+    return c
 
 
 _KIND_ORDER = {k: i for i, k in enumerate((DELETED, MODIFIED, REORDERED, DEVICE, UNMANAGED))}

@@ -132,6 +132,7 @@ def to_json(rows: list[TrailRow], own: OwnKey | None, since: datetime, until: da
 
 def render(rows: list[TrailRow], console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=f"Audit trail ({len(rows)} record(s))", title_justify="left")
     for col in ("time", "resource", "change", "actor", "cause", "fields (before → after)"):
@@ -146,5 +147,7 @@ def render(rows: list[TrailRow], console) -> None:
         res = f"{row.resource.spec_name} {row.resource.logical_name}"
         if r.object_name and r.model_type and r.object_id != row.resource.id:
             res += f"\n{r.model_type} {r.object_name}"
-        t.add_row(iso(r.time), res, r.change_type or "", who, row.cause, fields or "—")
+        # Text, not markup: "[secret]" (a masked value) must print as it is.
+        cells = (iso(r.time), res, r.change_type or "", who, row.cause, fields or "—")
+        t.add_row(*(Text(c or "") for c in cells))
     console.print(t)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hmac
 import json
 from functools import lru_cache
 from typing import Any
@@ -35,15 +36,21 @@ from ..schema import subset_schema
 from . import domains  # noqa: F401  (registers resolvers)
 from .context import PERMISSION_DENIED, RequestContext
 from .fixtures import seed
-from .limits import Fault, FaultPlan, RateLimitConfig, RateLimiter
+from .limits import PER_POLICY, Fault, FaultPlan, RateLimitConfig, RateLimiter
 from .registry import MUTATION, QUERY, Root, field_resolver
 from .store import Identity, Store
 
 GRAPHQL_PATH = "/api/v1/graphql2"
+_INTROSPECTION = ("__schema", "__type")  # counted under the default limit, as any unlisted operation
 
 
-def emulator_schema() -> GraphQLSchema:
-    return subset_schema()
+def emulator_schema(variant: str | None = None) -> GraphQLSchema:
+    """The schema subset, or a named variant of it (``schema_spec.yaml`` ``variants``)."""
+    if variant is None:
+        return subset_schema()
+    from .schema_gen import variant_schema
+
+    return variant_schema(variant)
 
 
 def _error(message: str, status: int = 200, **extensions: Any) -> JSONResponse:
@@ -61,11 +68,25 @@ class DocumentError(Exception):
 class Emulator:
     """State (store), limits and faults of one emulator instance, plus its ASGI app."""
 
-    def __init__(self, db: str = ":memory:", *, rate_limits: RateLimitConfig | None = None) -> None:
+    def __init__(
+        self,
+        db: str = ":memory:",
+        *,
+        rate_limits: RateLimitConfig | None = None,
+        operator_token: str | None = None,
+        operator_open: bool = True,
+        schema_variant: str | None = None,
+    ) -> None:
+        """``operator_token``: the ``/_emulator/`` endpoints (seed, reset, UI changes, faults...) then
+        need ``Authorization: Bearer <token>``. Without one they are open only if ``operator_open``
+        (the server passes False when it listens on a non-loopback address)."""
+        self.operator_token = operator_token or None
+        self.operator_open = operator_open
         self.store = Store(db)
         self.limiter = RateLimiter(rate_limits)
         self.faults = FaultPlan()
-        self.schema = emulator_schema()
+        self.schema = emulator_schema(schema_variant)
+        self.schema_variant = schema_variant
         self.calls: dict[str, int] = {}
         self._version = 0
         self._answers: dict[tuple, dict[str, Any]] = {}
@@ -73,13 +94,13 @@ class Emulator:
             routes=[
                 Route(GRAPHQL_PATH, self._graphql, methods=["POST"]),
                 Route("/_emulator/health", self._health, methods=["GET"]),
-                Route("/_emulator/seed", self._seed, methods=["POST"]),
-                Route("/_emulator/reset", self._reset, methods=["POST"]),
-                Route("/_emulator/ui/{account_id}", self._ui, methods=["POST"]),
-                Route("/_emulator/faults", self._faults, methods=["GET", "POST", "DELETE"]),
-                Route("/_emulator/ratelimits", self._ratelimits, methods=["GET", "POST"]),
-                Route("/_emulator/stats", self._stats, methods=["GET", "DELETE"]),
-                Route("/_emulator/clock", self._clock, methods=["POST"]),
+                Route("/_emulator/seed", self._operator(self._seed), methods=["POST"]),
+                Route("/_emulator/reset", self._operator(self._reset), methods=["POST"]),
+                Route("/_emulator/ui/{account_id}", self._operator(self._ui), methods=["POST"]),
+                Route("/_emulator/faults", self._operator(self._faults), methods=["GET", "POST", "DELETE"]),
+                Route("/_emulator/ratelimits", self._operator(self._ratelimits), methods=["GET", "POST"]),
+                Route("/_emulator/stats", self._operator(self._stats), methods=["GET", "DELETE"]),
+                Route("/_emulator/clock", self._operator(self._clock), methods=["POST"]),
             ]
         )
 
@@ -101,6 +122,14 @@ class Emulator:
         Cato counts limits per operation: a root field, or the leaf of a namespace such as
         ``policy { internetFirewall { publishPolicyRevision } }``.
         """
+        op_type, calls = self.operation_calls(doc, operation_name)
+        return op_type, [name for name, _ in calls]
+
+    def operation_calls(
+        self, doc: DocumentNode, operation_name: str | None
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """Like :meth:`operation_names`, with the bucket each call's limit is counted in: the name,
+        or ``<policy>.<name>`` for limits Cato counts per policy (publishPolicyRevision)."""
         ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
         op = (
             next((o for o in ops if o.name and o.name.value == operation_name), None)
@@ -111,10 +140,13 @@ class Emulator:
         if op is None:
             return "query", []
         root = self.schema.mutation_type if op.operation == OperationType.MUTATION else self.schema.query_type
-        names: list[str] = []
+        calls: list[tuple[str, str]] = []
 
-        def walk(selection_set, parent: GraphQLObjectType) -> None:
+        def walk(selection_set, parent: GraphQLObjectType, path: tuple[str, ...]) -> None:
             for sel in selection_set.selections:
+                if isinstance(sel, FieldNode) and parent is root and sel.name.value in _INTROSPECTION:
+                    calls.append((sel.name.value, sel.name.value))  # introspection is a call like any other
+                    continue
                 if not isinstance(sel, FieldNode) or sel.name.value not in parent.fields:
                     continue
                 t = get_named_type(parent.fields[sel.name.value].type)
@@ -123,12 +155,14 @@ class Emulator:
                     and t.name.endswith(("Queries", "Mutations"))
                     and sel.selection_set
                 ):
-                    walk(sel.selection_set, t)
+                    walk(sel.selection_set, t, (*path, sel.name.value))
                 else:
-                    names.append(sel.name.value)
+                    name = sel.name.value
+                    per_policy = name in PER_POLICY and len(path) >= 2 and path[0] == "policy"
+                    calls.append((name, f"{path[1]}.{name}" if per_policy else name))
 
-        walk(op.selection_set, root)
-        return op.operation.value, names
+        walk(op.selection_set, root, ())
+        return op.operation.value, calls
 
     # -- GraphQL endpoint ----------------------------------------------------------------------
     async def _body(self, request: Request) -> dict[str, Any]:
@@ -170,12 +204,13 @@ class Emulator:
                 {**err.formatted, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for err in e.errors
             ]
             return JSONResponse({"errors": errors, "data": None})
-        op_type, names = self.operation_names(doc, body.get("operationName"))
+        op_type, calls = self.operation_calls(doc, body.get("operationName"))
+        names = [n for n, _ in calls]
         if count:
             for n in names:
                 self.calls[n] = self.calls.get(n, 0) + 1
-            for n in names:
-                wait = self.limiter.check(identity.account_id, n)
+            for n, bucket in calls:
+                wait = self.limiter.check(identity.account_id, n, bucket)
                 if wait is not None:
                     msg = f"rate limit for operation: {n}. Please try again later"
                     if self.limiter.config.status == 429:
@@ -195,6 +230,15 @@ class Emulator:
                 return DropConnection()
             elif f.kind == "fail":
                 return JSONResponse({"errors": [{"message": f.message, "path": names[:1]}], "data": None})
+        if op_type == "mutation" and identity.read_only:
+            # A key with View permission runs queries only; Cato refuses its mutations whatever
+            # their arguments, before looking anything up.
+            denied = {
+                "message": PERMISSION_DENIED,
+                "path": names[:1],
+                "extensions": {"code": "PERMISSION_DENIED"},
+            }
+            return JSONResponse({"errors": [denied], "data": None})
         result = await asyncio.to_thread(self._execute, doc, body, identity, op_type)
         if any(f.kind == "timeout_after_commit" for f in faults):
             await asyncio.sleep(max(f.delay for f in faults if f.kind == "timeout_after_commit"))
@@ -252,6 +296,30 @@ class Emulator:
             self._answers.clear()
 
     # -- operator controls ----------------------------------------------------------------------
+    def _operator(self, handler):
+        """Guard an operator endpoint: it can rewrite the account, so outside loopback it needs a token."""
+
+        async def guarded(request: Request) -> Response:
+            if self.operator_token is not None:
+                given = request.headers.get("authorization", "")
+                scheme, _, token = given.partition(" ")
+                if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), self.operator_token):
+                    return _error(
+                        "operator endpoints need the operator token: send 'Authorization: Bearer <token>' "
+                        "(EmulatorControl(token=...) or CATOIAC_EMULATOR_TOKEN)",
+                        401,
+                    )
+            elif not self.operator_open:
+                return _error(
+                    "operator endpoints are off: the emulator listens on a non-loopback address and was "
+                    "started without an operator token (catoiac emulator serve --operator-token, or "
+                    "CATOIAC_EMULATOR_TOKEN)",
+                    403,
+                )
+            return await handler(request)
+
+        return guarded
+
     async def _health(self, request: Request) -> Response:
         return JSONResponse({"ok": True})
 
@@ -300,6 +368,8 @@ class Emulator:
                 if k in spec:
                     setattr(cfg, k, spec[k])
             cfg.limits.update(spec.get("limits", {}))
+            for op, windows in (spec.get("long_limits") or {}).items():
+                cfg.long_limits[op] = [(int(n), float(seconds)) for n, seconds in windows]
             self.limiter.reset()
         return JSONResponse(
             {
@@ -307,6 +377,7 @@ class Emulator:
                 "window_seconds": cfg.window_seconds,
                 "status": cfg.status,
                 "limits": cfg.limits,
+                "long_limits": cfg.long_limits,
             }
         )
 

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
 import yaml
 
+TOKEN_ENV = "CATOIAC_EMULATOR_TOKEN"
+
+
+class EmulatorControlError(RuntimeError):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class EmulatorControl:
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
+        """``token``: the emulator's operator token (default: env CATOIAC_EMULATOR_TOKEN), needed
+        when it was started with one (always, off loopback)."""
         # base_url is the server root (http://127.0.0.1:PORT), not the GraphQL path.
-        self._http = httpx.Client(base_url=base_url.split("/api/")[0], timeout=timeout)
+        token = token or os.environ.get(TOKEN_ENV) or None
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        # Straight to the emulator: an environment proxy must not see the token.
+        self._http = httpx.Client(
+            base_url=base_url.split("/api/")[0], timeout=timeout, headers=headers, trust_env=False
+        )
 
     def _ok(self, r: httpx.Response) -> Any:
         if r.status_code >= 400:
-            raise RuntimeError(f"emulator control {r.request.url.path}: HTTP {r.status_code}: {r.text}")
+            raise EmulatorControlError(
+                f"emulator control {r.request.url.path}: HTTP {r.status_code}: {r.text}", r.status_code
+            )
         return r.json()
 
     def seed(self, fixture: dict[str, Any] | str) -> None:

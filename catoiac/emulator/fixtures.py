@@ -31,7 +31,7 @@ def seed(store: Store, fixture: dict[str, Any]) -> None:
             account_id = str(acc["id"])
             store.add_account(account_id, acc.get("name", f"account {account_id}"))
             for k in acc.get("api_keys", []):
-                store.add_api_key(account_id, str(k["id"]), k["name"], k["key"])
+                store.add_api_key(account_id, str(k["id"]), k["name"], k["key"], k.get("role", "editor"))
             for a in acc.get("admins", []):
                 store.add_admin(account_id, str(a["id"]), a["email"], a.get("name", a["email"]))
             ctx = RequestContext(store, Identity("admin", "seed", "fixture", account_id), store.now())

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-# Calls per window (60 s) per account and operation; Cato's published figures.
+# Calls per window (60 s) per account and operation; Cato's published figures (KB 5119033786653).
 DEFAULT_LIMITS: dict[str, int] = {
     "default": 120,
     "accountMetrics": 15,
@@ -17,6 +17,14 @@ DEFAULT_LIMITS: dict[str, int] = {
     "eventsFeed": 100,
     "publishPolicyRevision": 3,
 }
+# Longer windows as (calls, seconds), from the same article: entityLookup 1,500 per 5 hours,
+# publishPolicyRevision 20 an hour. They scale with ``window_seconds`` as the minute does.
+DEFAULT_LONG_LIMITS: dict[str, list[tuple[int, float]]] = {
+    "entityLookup": [(1500, 5 * 3600.0)],
+    "publishPolicyRevision": [(20, 3600.0)],
+}
+# Counted per policy: publishing the WAN firewall does not use up the Internet firewall's limit.
+PER_POLICY = frozenset({"publishPolicyRevision"})
 
 
 @dataclass
@@ -26,9 +34,18 @@ class RateLimitConfig:
     limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     status: int = 200  # 200 (Cato's usual answer) or 429
     storm_remaining: int = 0  # a rate-limit storm refuses the next N calls of any operation
+    long_limits: dict[str, list[tuple[int, float]]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_LONG_LIMITS.items()}
+    )
 
     def limit_for(self, operation: str) -> int:
         return self.limits.get(operation, self.limits.get("default", 120))
+
+    def windows_for(self, operation: str) -> list[tuple[int, float]]:
+        """Every (calls, seconds) window that applies to ``operation``, the minute first."""
+        scale = self.window_seconds / 60.0
+        longer = [(int(n), float(seconds) * scale) for n, seconds in self.long_limits.get(operation, [])]
+        return [(self.limit_for(operation), self.window_seconds), *longer]
 
 
 class RateLimiter:
@@ -42,8 +59,12 @@ class RateLimiter:
         with self._lock:
             self._calls.clear()
 
-    def check(self, account_id: str, operation: str) -> float | None:
-        """Count a call; return seconds until a slot frees if it is over the limit."""
+    def check(self, account_id: str, operation: str, bucket: str | None = None) -> float | None:
+        """Count a call; return seconds until a slot frees if it is over a limit.
+
+        ``bucket`` is what the call is counted in (default: the operation), e.g.
+        ``wanFirewall.publishPolicyRevision`` for limits counted per policy. A limit of 0 refuses
+        every call (retry after a whole window)."""
         cfg = self.config
         with self._lock:
             if cfg.storm_remaining > 0:
@@ -52,11 +73,21 @@ class RateLimiter:
             if not cfg.enabled:
                 return None
             now = self._clock()
-            q = self._calls[(account_id, operation)]
-            while q and q[0] <= now - cfg.window_seconds:
+            windows = cfg.windows_for(operation)
+            q = self._calls[(account_id, bucket or operation)]
+            longest = max(period for _, period in windows)
+            while q and q[0] <= now - longest:
                 q.popleft()
-            if len(q) >= cfg.limit_for(operation):
-                return max(0.0, q[0] + cfg.window_seconds - now)
+            wait = 0.0
+            for calls, period in windows:
+                if calls <= 0:
+                    wait = max(wait, period)
+                    continue
+                in_window = [t for t in q if t > now - period]
+                if len(in_window) >= calls:
+                    wait = max(wait, in_window[-calls] + period - now)
+            if wait > 0:
+                return wait
             q.append(now)
             return None
 

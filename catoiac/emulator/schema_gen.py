@@ -7,10 +7,14 @@ types and, whole, every type they reach. Cato's custom directives (@beta, @ga, .
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 
 import yaml
 from graphql import (
+    ArgumentNode,
+    ConstDirectiveNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -19,10 +23,17 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    NameNode,
+    StringValueNode,
+    Visitor,
     build_schema,
     get_named_type,
+    parse,
+    print_ast,
     print_type,
+    visit,
 )
+from graphql.language.visitor import REMOVE
 from graphql.type import specified_scalar_types
 
 HERE = Path(__file__).parent
@@ -121,3 +132,99 @@ def write(real_schema_path: Path, out: Path = SCHEMA_PATH) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return text.count("\n")
+
+
+# -- variants: the subset with deprecations and removals, e.g. as a later Cato release ----------------
+
+_COORDINATE = re.compile(r"^(\w+)\.(\w+)(?:\((\w+):\))?$")
+
+
+def load_variants(path: Path = SPEC_PATH) -> dict[str, dict]:
+    return yaml.safe_load(path.read_text()).get("variants") or {}
+
+
+def _parse_coordinate(text: str) -> tuple[str, str, str | None]:
+    m = _COORDINATE.match(text)
+    if not m:
+        raise ValueError(
+            f"schema_spec.yaml variants: {text!r} is not Type.field, Enum.VALUE or Type.field(arg:)"
+        )
+    return m.group(1), m.group(2), m.group(3)
+
+
+def _deprecated(node, reason: str):
+    directive = ConstDirectiveNode(
+        name=NameNode(value="deprecated"),
+        arguments=(ArgumentNode(name=NameNode(value="reason"), value=StringValueNode(value=reason)),),
+    )
+    kept = tuple(d for d in node.directives or () if d.name.value != "deprecated")
+    return node.__class__(**{**{k: getattr(node, k) for k in node.keys}, "directives": (*kept, directive)})
+
+
+class _Variant(Visitor):
+    """Removes or deprecates fields, input fields, enum values and arguments by coordinate."""
+
+    def __init__(self, deprecate: dict[str, str], remove: list[str]) -> None:
+        super().__init__()
+        self.edits: dict[tuple[str, str, str | None], str | None] = {}
+        for text, reason in deprecate.items():
+            self.edits[_parse_coordinate(text)] = str(reason)
+        for text in remove:
+            self.edits[_parse_coordinate(text)] = None
+        self.done: set[tuple[str, str, str | None]] = set()
+        self._type: list[str] = []
+        self._field: list[str] = []
+
+    def _edit(self, key: tuple[str, str, str | None], node):
+        if key not in self.edits:
+            return None
+        self.done.add(key)
+        reason = self.edits[key]
+        return REMOVE if reason is None else _deprecated(node, reason)
+
+    def enter_object_type_definition(self, node, *_):
+        self._type.append(node.name.value)
+
+    enter_interface_type_definition = enter_input_object_type_definition = enter_object_type_definition
+    enter_enum_type_definition = enter_object_type_definition
+
+    def leave_object_type_definition(self, node, *_):
+        self._type.pop()
+
+    leave_interface_type_definition = leave_input_object_type_definition = leave_object_type_definition
+    leave_enum_type_definition = leave_object_type_definition
+
+    def enter_field_definition(self, node, *_):
+        self._field.append(node.name.value)
+        return self._edit((self._type[-1], node.name.value, None), node)
+
+    def leave_field_definition(self, node, *_):
+        self._field.pop()
+
+    def enter_input_value_definition(self, node, *_):
+        if self._field:  # an argument of the field being visited
+            return self._edit((self._type[-1], self._field[-1], node.name.value), node)
+        return self._edit((self._type[-1], node.name.value, None), node)  # an input field
+
+    def enter_enum_value_definition(self, node, *_):
+        return self._edit((self._type[-1], node.name.value, None), node)
+
+
+def variant_sdl(subset_sdl: str, variant: dict) -> str:
+    """The subset with the variant's ``deprecate`` (coordinate: reason) and ``remove`` applied."""
+    edits = _Variant(variant.get("deprecate") or {}, variant.get("remove") or [])
+    doc = visit(parse(subset_sdl), edits)
+    missing = sorted(set(edits.edits) - edits.done)
+    if missing:
+        names = [f"{t}.{f}" + (f"({a}:)" if a else "") for t, f, a in missing]
+        raise ValueError(f"schema_spec.yaml variants: not in the emulator's schema: {', '.join(names)}")
+    return print_ast(doc)
+
+
+@cache
+def variant_schema(name: str) -> GraphQLSchema:
+    variants = load_variants()
+    if name not in variants:
+        known = ", ".join(sorted(variants)) or "none"
+        raise ValueError(f"unknown schema variant {name!r}; schema_spec.yaml defines: {known}")
+    return build_schema(variant_sdl(SCHEMA_PATH.read_text(), variants[name]))

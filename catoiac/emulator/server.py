@@ -6,10 +6,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
 import uvicorn
 
+from ..config import is_loopback_host
 from .app import GRAPHQL_PATH, Emulator
 from .fixtures import load
 from .limits import RateLimitConfig
@@ -24,8 +28,21 @@ class EmulatorServer:
         port: int = 0,
         seed: str | dict[str, Any] | None = None,
         rate_limits: RateLimitConfig | None = None,
+        operator_token: str | None = None,
+        schema_variant: str | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
-        self.emulator = Emulator(db, rate_limits=rate_limits)
+        # The operator endpoints rewrite the account at will: on an address others can reach they
+        # need a token, and without one they are off.
+        self.emulator = Emulator(
+            db,
+            rate_limits=rate_limits,
+            operator_token=operator_token,
+            operator_open=is_loopback_host(host),
+            schema_variant=schema_variant,
+        )
+        self.scheme = "https" if ssl_certfile else "http"
         if seed is not None:
             self.emulator.seed(seed if isinstance(seed, dict) else load(seed))
         self.host = host
@@ -36,13 +53,17 @@ class EmulatorServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.emulator.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            ClockDate(self.emulator.app, self.emulator.store.now), log_level="warning", access_log=False,
+            lifespan="off", date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+        )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -75,3 +96,25 @@ class EmulatorServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ClockDate:
+    """ASGI wrapper: the ``Date`` header from the emulator's clock (which tests can move with
+    ``/_emulator/clock``) rather than the host's, as audit record times are."""
+
+    def __init__(self, app, now: Callable[[], datetime]) -> None:
+        self.app = app
+        self.now = now
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_dated(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", format_datetime(self.now(), usegmt=True).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_dated)

@@ -19,7 +19,8 @@ from typing import Any
 _DDL = """
 CREATE TABLE IF NOT EXISTS accounts(id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys(
-  key_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL);
+  key_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+  role TEXT NOT NULL DEFAULT 'editor');
 CREATE TABLE IF NOT EXISTS admins(
   account_id TEXT NOT NULL, id TEXT NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL,
   PRIMARY KEY(account_id, id));
@@ -37,6 +38,10 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+# Cato's API permission of a key: "View" keys may only run queries, "Edit" keys may also mutate.
+KEY_ROLES = ("editor", "viewer")
+
+
 def hash_key(api_key: str) -> str:
     # Keys are stored hashed: the emulator's database is a test artefact users may share.
     return hashlib.sha256(api_key.encode()).hexdigest()
@@ -50,10 +55,15 @@ class Identity:
     id: str
     name: str
     account_id: str
+    role: str = "editor"  # an API key's permission (KEY_ROLES); admins in the UI edit
 
     @property
     def is_admin(self) -> bool:
         return self.kind == "admin"
+
+    @property
+    def read_only(self) -> bool:
+        return self.role == "viewer"
 
 
 class Store:
@@ -69,6 +79,9 @@ class Store:
             self._conn.executescript(_DDL)
             for ddl in extra_ddl or []:
                 self._conn.executescript(ddl)
+            key_columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(api_keys)")}
+            if "role" not in key_columns:  # a database file from before key roles
+                self._conn.execute("ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'editor'")
             row = self._conn.execute("SELECT value FROM meta WHERE key='clock_offset'").fetchone()
             if row:
                 self._clock_offset = timedelta(seconds=float(row["value"]))
@@ -121,17 +134,19 @@ class Store:
     def account_exists(self, account_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM accounts WHERE id=?", (account_id,)).fetchone() is not None
 
-    def add_api_key(self, account_id: str, key_id: str, name: str, key: str) -> None:
+    def add_api_key(self, account_id: str, key_id: str, name: str, key: str, role: str = "editor") -> None:
+        if role not in KEY_ROLES:
+            raise ValueError(f"api key {key_id}: role must be one of {', '.join(KEY_ROLES)}, got {role!r}")
         self._conn.execute(
-            "INSERT OR REPLACE INTO api_keys(key_hash, account_id, id, name) VALUES(?, ?, ?, ?)",
-            (hash_key(key), account_id, key_id, name),
+            "INSERT OR REPLACE INTO api_keys(key_hash, account_id, id, name, role) VALUES(?, ?, ?, ?, ?)",
+            (hash_key(key), account_id, key_id, name, role),
         )
 
     def identity_for_key(self, key: str) -> Identity | None:
         row = self._conn.execute(
-            "SELECT account_id, id, name FROM api_keys WHERE key_hash=?", (hash_key(key),)
+            "SELECT account_id, id, name, role FROM api_keys WHERE key_hash=?", (hash_key(key),)
         ).fetchone()
-        return Identity("api_key", row["id"], row["name"], row["account_id"]) if row else None
+        return Identity("api_key", row["id"], row["name"], row["account_id"], row["role"]) if row else None
 
     def add_admin(self, account_id: str, admin_id: str, email: str, name: str) -> None:
         self._conn.execute(

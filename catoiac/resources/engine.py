@@ -1,4 +1,13 @@
-"""One engine does check/diff/create/read/update/delete for every resource spec."""
+"""One engine does check/diff/create/read/update/delete for every resource spec.
+
+Creates are crash-safe (see ``catoiac.journal``): with a journal, a create writes its intent before
+the write and the id after it, keyed by the resource's owner (``__catoiac_owner``). A create for an
+owner whose entry proves an object ours (an id Cato answered us; or, when the provider died before
+the reply, an API-key creation of that natural key within minutes of the intent in Cato's audit
+trail) adopts that object instead of creating a second one, and updates it to the program. An
+object with the same natural key that is not proven ours is refused, naming its owner when the
+journal knows it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +15,21 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..errors import CatoError, NotFoundError, OutcomeUnknownError
+from ..errors import (
+    ApiError,
+    CatoError,
+    NotFoundError,
+    OutcomeUnknownError,
+    TransportError,
+    ValidationError,
+)
+from ..journal import Claim, Journal, parse_iso
+from ..secrets import REDACTOR
 from ..session import Session
 from .preflight import Preflight
 from .program import Program
@@ -26,8 +44,16 @@ OWNER_KEY = "__catoiac_owner"
 PRIVATE_INPUTS = (ADOPT_KEY, OWNER_KEY)  # the private inputs check() passes on to create()
 
 
+INTENT_WINDOW = timedelta(minutes=10)  # how long after its intent a lost create can have happened
+SKEW = timedelta(seconds=10)  # Cato's clock against ours
+
+
 class AdoptionError(CatoError):
     """The object to adopt is missing or differs from the program."""
+
+
+class OwnershipError(CatoError):
+    """An object with the resource's natural key exists and is not proven this resource's."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +108,12 @@ def _dig(data: Any, path: str) -> Any:
 
 
 class Engine:
-    def __init__(self, spec: ResourceSpec, session: Callable[[], Session]) -> None:
+    def __init__(
+        self, spec: ResourceSpec, session: Callable[[], Session], journal: Journal | None = None
+    ) -> None:
         self.spec = spec
         self._session = session  # lazy: check() must work, and fail clearly, without credentials
+        self.journal = journal  # None: no crash safety (engine-level tests, one-off scripts)
 
     # -- inputs -------------------------------------------------------------------------------
     def inputs_of(self, props: Mapping[str, Any]) -> Inputs:
@@ -162,14 +191,24 @@ class Engine:
             return op.id_of(data, inputs)
         return str(_dig(data, op.id_path)) if op.id_path else None
 
-    def _execute(self, session: Session, document: str, variables: dict[str, Any], inputs: Inputs) -> Any:
-        """Run a write; a secret input the server echoes back in an error never reaches the user."""
+    def _execute(
+        self,
+        session: Session,
+        document: str,
+        variables: dict[str, Any],
+        inputs: Inputs,
+        olds: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a write; a secret input the server echoes back in an error (the new value or the
+        previous one) never reaches the user, nor a log."""
+        for props in (inputs, olds or {}):
+            for k in self.spec.secret_inputs:
+                if isinstance(props.get(k), str):
+                    REDACTOR.add(props[k])
         try:
             return session.client.execute(document, variables)
         except CatoError as e:
-            secrets = [str(inputs[k]) for k in self.spec.secret_inputs if inputs.get(k)]
-            if secrets:
-                e.redact(lambda text: reduce(lambda t, s: t.replace(s, "[secret]"), secrets, text))
+            e.redact(REDACTOR.scrub)
             raise
 
     def _shown(self, key: str, inputs: Mapping[str, Any]) -> str:
@@ -204,18 +243,123 @@ class Engine:
                 f"cannot import {self.spec.name} {resource_id}: the program differs from the live object "
                 f"({details}). Make the program match, import, then change it."
             )
+        claim = self._claim(session, props)
+        if claim is not None and self.spec.apply is None:
+            claim.write("created", self.spec.name, key=self._key(wanted), id=str(resource_id), imported=True)
         if self.spec.read_live is not None:  # its outputs carry more than the inputs (item ids)
             found = self.spec.read_live(session, str(resource_id), _clean(props))
             return str(resource_id), found[1] if found else self.outputs(session, str(resource_id), live)
         return str(resource_id), self.outputs(session, str(resource_id), live)
 
-    def create(self, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        if inputs.get(ADOPT_KEY):
-            return self.adopt(str(inputs[ADOPT_KEY]), inputs)
+    # -- ownership (see catoiac.journal) ------------------------------------------------------
+    def _claim(self, session: Session, props: Mapping[str, Any]) -> Claim | None:
+        owner = props.get(OWNER_KEY)
+        if self.journal is None or not owner:
+            return None
+        config = session.client.config
+        return self.journal.claim(str(config.base_url), str(config.account_id), str(owner))
+
+    @property
+    def _configures(self) -> bool:
+        """Whether "create" configures an object that always exists (a Socket port)."""
+        op, upd = self.spec.create, self.spec.update
+        return op is not None and upd is not None and op.document == upd.document
+
+    def _key(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: inputs.get(k) for k in self.spec.natural_key}
+
+    def _recover(self, session: Session, claim: Claim, inputs: Inputs) -> tuple[str, dict[str, Any]] | None:
+        """Adopt what an earlier, interrupted create of this resource made; None if nothing."""
+        entry = claim.read()
+        if entry is None or entry.get("spec") != self.spec.name:
+            return None
+        if entry.get("id"):
+            oid, proof = str(entry["id"]), "the id Cato answered an earlier create"
+            live = self.live_inputs(session, oid, inputs)
+            if live is None:
+                return None  # gone since: create it anew
+            if entry.get("key") and self._key(live) != entry["key"]:
+                # Another object under that id (an emulator that started afresh reuses ids).
+                logger.info("%s %s is not what the journal recorded; not adopting it", self.spec.name, oid)
+                return None
+        else:  # the provider died before Cato's reply: look for the object, then at who made it
+            oid = self.find(session, entry.get("key") or {})
+            if oid is None or not self._created_by_api_key(session, oid, entry):
+                return None
+            proof = "an API-key creation right after an interrupted create in the audit trail"
+        logger.info("%s %s: adopting what an interrupted create made (%s)", self.spec.name, oid, proof)
+        return self._take_over(session, claim, oid, inputs)
+
+    def _created_by_api_key(self, session: Session, oid: str, entry: Mapping[str, Any]) -> bool:
+        from ..drift.audit import AuditFeed  # the feed reader drift uses, with its paging discipline
+
+        start = parse_iso(entry.get("intent_time"))
+        if start is None:
+            return False
+        end = min(datetime.now(UTC) + SKEW, start + INTENT_WINDOW)
+        records = AuditFeed(session.client, session.account_id).fetch(start - SKEW, end, None)
+        return any(
+            r.object_id == oid and r.change_type == "CREATED" and r.actor_kind == "api-key" for r in records
+        )
+
+    def _take_over(
+        self, session: Session, claim: Claim, oid: str, inputs: Inputs
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Make an object proven ours the program's: update it where it differs (or remove it, when
+        it differs where Cato cannot change it in place: the caller then creates it anew)."""
+        live = self.live_inputs(session, oid, inputs)
+        if live is None:
+            return None
+        diff = self.diff(live, inputs)
+        if diff.replaces:
+            self.delete(oid, live)
+            return None
+        claim.write("created", self.spec.name, key=self._key(inputs), id=oid)
+        if diff.changed:
+            return oid, self.update(oid, live, inputs)
+        _, outs, _ = self.read(oid, inputs)
+        return oid, outs
+
+    def _refusal(self, session: Session, inputs: Inputs, owner: str | None, cause: CatoError) -> CatoError:
+        """Cato refused a create: if an object with our natural key exists, say whose it is."""
+        if self._configures:
+            return cause  # it configures what always exists (a port): nothing to be refused
+        self._invalidate(session)
+        oid = self.find(session, inputs)
+        if oid is None:
+            return cause
+        config = session.client.config
+        whose = (
+            self.journal.owner_of(str(config.base_url), str(config.account_id), oid, besides=owner)
+            if self.journal is not None
+            else None
+        )
+        key = ", ".join(f"{k} {inputs.get(k)!r}" for k in self.spec.natural_key)
+        return OwnershipError(
+            f"a {self.spec.name} with {key} already exists (id {oid}) and this resource did not create it"
+            + (
+                f": it belongs to {whose}"
+                if whose
+                else " (someone else made it: another stack, or the Cato console)"
+            )
+            + f'. To manage it here, import it (pulumi.ResourceOptions(import_="{oid}")); otherwise '
+            f"pick another name (Cato: {cause.error_message or cause.message})"
+        )
+
+    # -- writes -------------------------------------------------------------------------------
+    def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        if props.get(ADOPT_KEY):
+            return self.adopt(str(props[ADOPT_KEY]), props)
         session = self._session()
-        inputs = self.canonical(self.inputs_of(inputs))
+        claim = self._claim(session, props)
+        inputs = self.canonical(self.inputs_of(props))
         if self.spec.apply is not None:
-            return self.spec.apply(session, None, None, inputs)
+            return self.spec.apply(session, None, None, inputs, claim)
+        if claim is not None:
+            taken = self._recover(session, claim, inputs)
+            if taken is not None:
+                return taken
+            claim.write("intent", self.spec.name, key=self._key(inputs))
         op = self.spec.create
         assert op is not None
         variables = op.variables(None, inputs, session.reader)
@@ -231,31 +375,42 @@ class Engine:
                 logger.info("%s: create outcome unknown and no object found; retrying", self.spec.name)
                 data = self._execute(session, op.document, variables, inputs)
                 new_id = self._new_id(op, data, inputs)
+        except CatoError as e:
+            # Cato answered no: nothing was written, and the intent proves nothing any more.
+            if claim is not None and not isinstance(e, OutcomeUnknownError | TransportError):
+                claim.forget()
+            if isinstance(e, ValidationError | ApiError):
+                raise self._refusal(session, inputs, props.get(OWNER_KEY), e) from None
+            raise
         finally:
             self._invalidate(session)
         if new_id is None:
             new_id = self.find(session, inputs)
             if new_id is None:
                 raise CatoError(f"{self.spec.name} {inputs.get('name')!r} was created but cannot be found")
+        if claim is not None:
+            claim.write("created", self.spec.name, id=str(new_id))
         return new_id, self.outputs(session, new_id, inputs)
 
     def update(self, resource_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         session = self._session()
         inputs = self.canonical(self.inputs_of(news))
         if self.spec.apply is not None:
-            return self.spec.apply(session, resource_id, _clean(olds), inputs)[1]
+            return self.spec.apply(session, resource_id, _clean(olds), inputs, self._claim(session, news))[1]
         assert self.spec.update is not None
         op = self.spec.update
         try:
-            self._execute(session, op.document, op.variables(resource_id, inputs, session.reader), inputs)
+            variables = op.variables(resource_id, inputs, session.reader)
+            self._execute(session, op.document, variables, inputs, olds)
         finally:
             self._invalidate(session)
         return self.outputs(session, resource_id, inputs)
 
     def delete(self, resource_id: str, props: Mapping[str, Any]) -> None:
         session = self._session()
+        claim = self._claim(session, props)
         if self.spec.apply is not None:
-            self.spec.apply(session, resource_id, _clean(props), None)
+            self.spec.apply(session, resource_id, _clean(props), None, claim)
             return
         op = self.spec.delete
         assert op is not None
@@ -266,6 +421,9 @@ class Engine:
             logger.info("%s %s was already gone", self.spec.name, resource_id)
         finally:
             self._invalidate(session)
+        entry = claim.read() if claim is not None else None
+        if claim is not None and entry is not None and str(entry.get("id")) == str(resource_id):
+            claim.forget()
 
     # -- reads --------------------------------------------------------------------------------
     def live_inputs(

@@ -20,6 +20,14 @@ Applying (create, update, delete) is transactional:
    published policy is as it was and no revision stays open. A publish whose reply was lost is
    resolved by listing revisions: still open means not published (discarded), gone means published.
 
+Crash safety (see ``catoiac.journal`` and ``catoiac.lifeline``): before each operation and, afresh,
+before the publish, the engine that asked for the apply must still be there; if it is gone the
+revision is discarded, never published. Right before the publish, the resource's journal entry
+records the ids of the sections it will own, those added in the revision included: a later apply
+for the same resource adopts the live sections with those ids (a publish whose result the stack
+never recorded), and a section of the declared name that another resource's entry names is refused
+naming that resource.
+
 Cato never moves or removes a policy's first section. A resource that owns it (it created the first
 section of an empty policy) leaves it behind, empty, when destroyed; a later create that declares a
 section of that name takes it over instead of failing on the name.
@@ -29,12 +37,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from .. import lifeline
 from ..errors import CatoError, OutcomeUnknownError
+from ..journal import Claim
 from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
 from .engine import ADOPT_KEY
@@ -73,6 +83,10 @@ class PolicyKind:
 
     def doc(self, name: str) -> str:
         return f"Read{self.prefix}Policy" if name == "Read" else f"{self.prefix}{name}"
+
+    @property
+    def spec(self) -> str:  # the resource spec's name, as the journal records it
+        return f"{self.prefix}Policy"
 
 
 INTERNET_FIREWALL = PolicyKind("internetFirewall", "InternetFirewall")
@@ -236,7 +250,11 @@ MAX_RULES_PER_POLICY = 10_000
 
 
 def preview_problems(
-    kind: PolicyKind, reader: AccountReader, olds: Mapping[str, Any] | None, news: Mapping[str, Any]
+    kind: PolicyKind,
+    reader: AccountReader,
+    olds: Mapping[str, Any] | None,
+    news: Mapping[str, Any],
+    owns: Callable[[str], bool] = lambda _section_id: False,
 ) -> list[tuple[str, str]]:
     """What apply would refuse, judged on ``reader``'s view of the policy without writing: the plan
     (names of sections and rules someone else owns, positions, ``after_section``) and the rule limit.
@@ -258,6 +276,10 @@ def preview_problems(
         live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds or {} if rid else None)
         if rid is None:
             owned = _leftover_first(live, desired)
+        recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
+        if recovered:
+            owned |= recovered
+            live = _live_sections(kind, collection, _id_refs(kind, news), owned)
         foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
         wanted = sum(len(d.get("rules") or []) for d in desired)
         if foreign + wanted > MAX_RULES_PER_POLICY:
@@ -372,8 +394,54 @@ def _layout(sections: Mapping[str, Mapping[str, Any]]) -> list[Any]:
     return [(s["id"], s["name"], [r["id"] for r in s["rules"]]) for s in sections.values()]
 
 
-def apply(kind: PolicyKind, session: Session, rid: str | None, olds: Mapping[str, Any] | None, news):
-    """Create (rid None), update, or delete (news None) the owned sections; (id, outputs)."""
+def _recovered(kind: PolicyKind, claim: Claim | None, live: list[Section]) -> set[Ref]:
+    """Section ids this resource's journal entry proves ours that are live: an interrupted run
+    published them (or adopted them) but the stack never recorded them."""
+    entry = claim.read() if claim is not None else None
+    if entry is None or entry.get("spec") != kind.spec:
+        return set()
+    ids = {str(i) for i in (entry.get("sections") or {}).values()}
+    return {s.id for s in live if s.id and s.id in ids}
+
+
+def _refuse_foreign(kind: PolicyKind, claim: Claim | None, live, owned, desired) -> None:
+    """A declared section that exists and is another catoiac resource's: say whose (the planner
+    refuses the others, for which no owner is known, with a hint to import)."""
+    if claim is None:
+        return
+    theirs = {s.name: s.id for s in live if s.id and s.id not in owned}
+    for i, d in enumerate(desired):
+        sid = theirs.get(d["name"])
+        whose = sid and claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
+        if whose:
+            raise PlanError(
+                f"sections[{i}]: a section named {d['name']!r} already exists in the {kind.field} policy and "
+                f"belongs to {whose}: pick another name, or remove it from that program first"
+            )
+
+
+def _owned_layout(final: list[Section], owned: set[Ref], created: Mapping[New, str]) -> list[Section]:
+    return [
+        Section(
+            created.get(s.id, s.id),
+            s.name,
+            [Rule(created.get(r.id, r.id), r.name) for r in s.rules if not r.system],
+        )
+        for s in final
+        if isinstance(s.id, New) or (s.id and s.id in owned)
+    ]
+
+
+def apply(
+    kind: PolicyKind,
+    session: Session,
+    rid: str | None,
+    olds: Mapping[str, Any] | None,
+    news,
+    claim: Claim | None = None,
+):
+    """Create (rid None), update, or delete (news None) the owned sections; (id, outputs).
+    ``claim`` is the resource's journal entry (see ``catoiac.journal``)."""
     desired = list((news or {}).get("sections") or [])
     after = (news or {}).get("after_section")
     rid = rid or resource_id(kind, [d["name"] for d in desired])
@@ -385,9 +453,20 @@ def apply(kind: PolicyKind, session: Session, rid: str | None, olds: Mapping[str
     live, owned = _mine(kind, collection, by_id, rid, olds)
     if olds is None:
         owned = _leftover_first(live, desired)
+    recovered = _recovered(kind, claim, live) - owned
+    if recovered:
+        logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
+        owned |= recovered
+        live = _live_sections(kind, collection, by_id, owned)
+    _refuse_foreign(kind, claim, live, owned, desired)
     ops = plan(live, owned, desired, after_section=after, deleting=deleting)
     if not ops:
-        return rid, _outputs(kind, rid, news or {}, [s for s in live if s.id in owned])
+        mine = [s for s in live if s.id in owned]
+        if claim is not None and deleting:
+            claim.forget()
+        elif claim is not None and recovered:
+            claim.write("published", kind.spec, policy=kind.field, sections={s.name: str(s.id) for s in mine})
+        return rid, _outputs(kind, rid, news or {}, mine)
 
     rev = _Revision(kind, session, rid)
     try:
@@ -398,10 +477,17 @@ def apply(kind: PolicyKind, session: Session, rid: str | None, olds: Mapping[str
             owned = {s.id for s in live if s.id in owned}
             ops = plan(live, owned, desired, after_section=after, deleting=deleting)
         for op in ops:
+            lifeline.ensure_alive(fresh=False)
             try:
                 rev.run(op)
             except CatoError as e:
                 raise PolicyApplyError(f"{op.describe()} failed: {e}") from e
+        mine = _owned_layout(simulate(live, ops), owned, rev.created)
+        if claim is not None:
+            # Written before the publish: ids made in our own revision are ours wherever they show up.
+            sections = {s.name: str(s.id) for s in mine}
+            claim.write("publishing", kind.spec, policy=kind.field, revision=rev.id, sections=sections)
+        lifeline.ensure_alive()  # never publish for an engine that is gone: discard instead
         rev.publish(f"pulumi: {_summary(ops)}")
     except CatoError as e:
         raise PolicyApplyError(f"{kind.prefix}Policy {rid}: {e}{rev.discard()}") from e
@@ -411,13 +497,9 @@ def apply(kind: PolicyKind, session: Session, rid: str | None, olds: Mapping[str
     finally:
         session.reader.invalidate(kind.field)
 
-    final = simulate(live, ops)
-    ids = {**rev.created}
-    mine = [
-        Section(
-            ids.get(s.id, s.id), s.name, [Rule(ids.get(r.id, r.id), r.name) for r in s.rules if not r.system]
-        )
-        for s in final
-        if isinstance(s.id, New) or (s.id and s.id in owned)
-    ]
+    if claim is not None:
+        if deleting:
+            claim.forget()
+        else:
+            claim.write("published", kind.spec, policy=kind.field, sections={s.name: str(s.id) for s in mine})
     return rid, _outputs(kind, rid, news or {}, mine)

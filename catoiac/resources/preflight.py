@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AuthenticationError, CatoError
+from ..errors import AuthenticationError, CatoError, PermissionDeniedError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
 from .program import FIXES, Program, collide, known_claims, label, network
@@ -117,12 +117,17 @@ LIVE_SPACES: dict[str, Callable[[AccountReader], list[tuple[Any, LiveHolder]]]] 
 
 
 def _creds_problem(e: CatoError, account_id: str) -> Problem:
-    if isinstance(e, AuthenticationError):
-        if e.http_status == 401 or (e.error_code or "").upper() == "UNAUTHENTICATED":
-            return ("cato:apiKey", "Cato refused the API key (HTTP 401): check cato:apiKey (or CATO_TOKEN); "
-                    "a key is never shown")  # fmt: skip
+    if isinstance(e, WrongAccountError):
         return ("cato:accountId", f"the API key was accepted but has no access to account {account_id}: check "
-                "cato:accountId (or CATO_ACCOUNT_ID), or the key's permissions")  # fmt: skip
+                "cato:accountId (or CATO_ACCOUNT_ID), or use a key of that account")  # fmt: skip
+    if isinstance(e, PermissionDeniedError):
+        return ("cato:apiKey", f"the API key may not read account {account_id}: give it (at least) view "
+                "permission in the Cato Management Application, or use another key")  # fmt: skip
+    if isinstance(e, AuthenticationError):
+        return (
+            "cato:apiKey",
+            "Cato refused the API key: check cato:apiKey (or CATO_TOKEN); a key is never shown",
+        )
     return ("cato:endpoint", f"could not read the account to check the program against it: {e}")
 
 
@@ -156,6 +161,12 @@ class Preflight:
             return False, [self._creds]
 
     # -- claims -------------------------------------------------------------------------------
+    @staticmethod
+    def owns(owner: str, spec_name: str, live_id: str) -> bool:
+        """Whether an object is the resource's own though its state does not hold it (an interrupted
+        up made it): the create, or the policy apply, then adopts it after its own proof."""
+        return any(hook(owner, spec_name, str(live_id)) for hook in OWN_OBJECT_HOOKS)
+
     def _holders(self, space: str) -> list[tuple[Any, LiveHolder]]:
         with self._lock:
             if space not in self._spaces:
@@ -188,7 +199,7 @@ class Preflight:
                     continue
                 if not collide(c.space, c.key, key):
                     continue
-                if owner and any(hook(owner, spec.name, i) for hook in OWN_OBJECT_HOOKS for i in holder.ids):
+                if owner and any(self.owns(owner, spec.name, i) for i in holder.ids):
                     continue
                 if not self._still_holds(c, holder):
                     continue

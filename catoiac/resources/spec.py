@@ -6,17 +6,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..secrets import is_secret_field
+
 if TYPE_CHECKING:
+    from ..journal import Claim
     from ..readpath import AccountView
     from ..session import Session
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
 VariablesFn = Callable[[str | None, Inputs, "AccountView"], dict[str, Any]]
-# (session, id | None, old outputs | None, new inputs | None) -> (id, outputs): create has no id
-# and no olds, delete no new inputs.
+# (session, id | None, old outputs | None, new inputs | None, journal claim | None) -> (id, outputs):
+# create has no id and no olds, delete no new inputs; the claim is the resource's journal entry.
 ApplyFn = Callable[
-    ["Session", str | None, Mapping[str, Any] | None, Inputs | None], tuple[str, dict[str, Any]]
+    ["Session", str | None, Mapping[str, Any] | None, Inputs | None, "Claim | None"],
+    tuple[str, dict[str, Any]],
 ]
 # (session, id, props) -> (live inputs, outputs), or None when the object is gone.
 ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
@@ -83,12 +87,17 @@ class ResourceSpec:
     # fields) from the state, and keeps the form the state chose (a member named by name or by id).
     reconcile: Callable[[Inputs, Inputs], Inputs] | None = None
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
+    # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
     # Names and address ranges the object takes (see Claim): checked before any write.
     claims: ClaimsFn | None = None
     # More checks against the live account at check time (preview): (preflight, program, owner, old
     # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
     preview_check: Callable[..., list[tuple[str, str]]] | None = None
+
+    def __post_init__(self) -> None:
+        derived = tuple(k for k in self.properties if is_secret_field(k))
+        object.__setattr__(self, "secret_inputs", tuple(dict.fromkeys((*self.secret_inputs, *derived))))
 
     @property
     def type_token(self) -> str:

@@ -1,12 +1,25 @@
 """The dynamic provider: a thin adapter from Pulumi's provider protocol to catoiac's engine.
 
-Pulumi pickles the provider into the state, so it carries only the spec name. Credentials come
-from stack config in ``configure()`` (or the CATO_* environment) and clients are built lazily
-in the provider process, once per account, and shared by every resource (see SessionPool).
+Pulumi pickles the provider into the state, so it carries only the spec name and the stack's name.
+Credentials come from stack config in ``configure()`` (or the CATO_* environment) and clients are
+built lazily in the provider process, once per account, and shared by every resource (see
+SessionPool).
+
+Key rotation: on a refresh Pulumi configures the provider with the config recorded in the state at
+the last update, not the stack's current config (pulumi/pulumi#4981; only ``--run-program`` runs
+the program first). So when Cato refuses a key that came from ``cato:apiKey``, the provider asks
+``pulumi config get cato:apiKey`` for the stack's current key once, and retries with it.
+
+Process lifetime and crash safety: this module is loaded in the dynamic-provider process (and
+imported by the program), where it starts the process's lifeline (``catoiac.lifeline``: stop for a
+dead engine, never publish for it) and gives the engine a journal (``catoiac.journal``, at stack
+config ``cato:journalDir`` or ``CATOIAC_JOURNAL_DIR``) so that the next ``up`` adopts what a
+killed one created. Expected Cato errors reach the user as one line per resource.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -22,19 +35,23 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from catoiac import lifeline
 from catoiac.errors import CatoError
+from catoiac.journal import CONFIG_KEY as JOURNAL_KEY
+from catoiac.journal import Journal, object_ids
 from catoiac.resources import Engine
 from catoiac.resources.engine import OWNER_KEY
-from catoiac.resources.preflight import Preflight, preflight_for
+from catoiac.resources.preflight import OWN_OBJECT_HOOKS, Preflight, preflight_for
 from catoiac.resources.program import PROGRAM
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
-from catoiac.session import Credentials, Session, SessionPool
+from catoiac.session import CONFIG_KEY, Credentials, Session, SessionPool, stack_config_value
 
 _POOL = SessionPool()  # per provider process: one client and read cache per account
 _CONFIG: dict[str, Any] = {}
 _CONFIG_LOCK = threading.Lock()
-_CONFIG_KEYS = ("cato:apiKey", "cato:accountId", "cato:endpoint")
+_CONFIG_KEYS = ("cato:apiKey", "cato:accountId", "cato:endpoint", JOURNAL_KEY)
+_STACK: dict[str, str] = {}  # the stack the program ran for, from the unpickled provider
 
 
 def _credentials() -> Credentials:
@@ -42,9 +59,55 @@ def _credentials() -> Credentials:
         return Credentials.resolve(_CONFIG)
 
 
-def _session() -> Session:
-    return _POOL.get(_credentials())
+def _current_stack_key(in_use: str) -> str | None:
+    """The stack's cato:apiKey now, if the refused key came from that setting and it has changed."""
+    with _CONFIG_LOCK:
+        if _CONFIG.get(CONFIG_KEY) != in_use or not _STACK.get("stack"):
+            return None  # the key came from CATO_TOKEN: the environment is already current
+        stack = _STACK["stack"]
+    fresh = stack_config_value(CONFIG_KEY, stack)
+    if fresh and fresh != in_use:
+        with _CONFIG_LOCK:
+            _CONFIG[CONFIG_KEY] = fresh
+        return fresh
+    return None
 
+
+def _session() -> Session:
+    return _POOL.get(_credentials(), refresh_key=_current_stack_key)
+
+
+def _program_stack() -> str | None:
+    """``[org/]project/stack`` when running in a Pulumi program (where providers are created)."""
+    try:
+        import pulumi
+
+        stack, project, org = pulumi.get_stack(), pulumi.get_project(), pulumi.get_organization()
+    except Exception:  # not in a program (a test building a provider by hand)
+        return None
+    if not stack or stack == "stack":
+        return None
+    # The DIY backends' placeholder organisation cannot be named in a stack reference.
+    return f"{org}/{project}/{stack}" if org and org != "organization" else stack
+
+
+def _journal() -> Journal:
+    with _CONFIG_LOCK:
+        return Journal.locate(_CONFIG.get(JOURNAL_KEY))
+
+
+def _journal_owns(owner: str, spec: str, live_id: str) -> bool:
+    """What this resource's journal entry names (or an intent whose reply was lost) is no conflict at
+    check: the create adopts it, or refuses it, after the journal's own proof (``catoiac.journal``)."""
+    config = _session().client.config
+    entry = _journal().claim(str(config.base_url), str(config.account_id), owner).read()
+    if not entry or entry.get("spec") != spec:
+        return False
+    ids = object_ids(entry)
+    return live_id in ids or (not ids and entry.get("state") == "intent")
+
+
+OWN_OBJECT_HOOKS.append(_journal_owns)
 
 _TOLD: set[object] = set()  # credential problems reported already by this process
 
@@ -76,17 +139,21 @@ class CatoProvider(ResourceProvider):
     def __init__(self, spec_name: str) -> None:
         super().__init__()
         self.spec_name = spec_name
+        self.stack = _program_stack()
 
-    # Only the spec name is pickled into the state: never a client, never a key.
+    # Only the spec and stack names are pickled into the state: never a client, never a key.
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec_name": self.spec_name}
+        return {"spec_name": self.spec_name, "stack": self.stack}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.spec_name = state["spec_name"]
+        self.stack = state.get("stack")  # states written before key rotation have none
+        if self.stack:
+            _STACK.setdefault("stack", self.stack)
 
     @property
     def engine(self) -> Engine:
-        return Engine(SPECS[self.spec_name], _session)
+        return Engine(SPECS[self.spec_name], _session, _journal())
 
     def configure(self, req: ConfigureRequest) -> None:
         with _CONFIG_LOCK:
@@ -121,16 +188,17 @@ class CatoProvider(ResourceProvider):
             changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
 
+    # Outputs carry the owner too: delete() is given only the outputs, and forgets the journal entry.
     def create(self, props: dict[str, Any]) -> CreateResult:
         new_id, outs = _call(lambda: self.engine.create(props))
-        return CreateResult(new_id, outs)
+        return CreateResult(new_id, _owned(outs, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         found, outs, inputs = _call(lambda: self.engine.read(id_, props))
-        return ReadResult(found, outs, inputs)
+        return ReadResult(found, _owned(outs, props), inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_call(lambda: self.engine.update(id_, olds, news)))
+        return UpdateResult(_owned(_call(lambda: self.engine.update(id_, olds, news)), news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _call(lambda: self.engine.delete(id_, props))
@@ -149,9 +217,55 @@ def _sentinels(value: Any) -> Any:
     return value
 
 
+def _owned(outs: dict[str, Any] | None, props: dict[str, Any]) -> dict[str, Any] | None:
+    if outs is None or not props.get(OWNER_KEY):
+        return outs
+    return {**outs, OWNER_KEY: props[OWNER_KEY]}
+
+
+class CatoProviderError(Exception):
+    """An expected failure (Cato refused, a conflict, bad credentials): the user sees only its
+    message, one line, instead of a Python traceback (see ``_short_tracebacks``)."""
+
+
 def _call(fn):
-    try:
-        return fn()
-    except CatoError as e:
-        # One line that names the operation and Cato's error; the client already redacted it.
-        raise Exception(str(e)) from None
+    with lifeline.busy():  # a process whose engine is gone lets this finish before it exits
+        try:
+            return fn()
+        except CatoError as e:
+            # One line that names the operation and Cato's error; the client already redacted it.
+            raise CatoProviderError(" ".join(str(e).split())) from None
+
+
+class _ShortTraceback:
+    """``traceback`` as pulumi.dynamic's servicer sees it: for an expected error, format_exc() is
+    its one-line message. The servicer turns every exception into a gRPC error whose text is
+    ``traceback.format_exc()`` (``_abort_with_traceback``), and the CLI prints that text, ten lines
+    of our frames per failed resource; the message alone is what the user can act on."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def format_exc(self, *args: Any, **kwargs: Any) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, CatoProviderError):
+            return str(error)
+        return self._real.format_exc(*args, **kwargs)
+
+
+def _short_tracebacks() -> None:
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None) != "pulumi.dynamic.__main__":
+        return
+    real = getattr(main, "traceback", None)
+    if real is not None and not isinstance(real, _ShortTraceback):
+        main.traceback = _ShortTraceback(real)  # type: ignore[union-attr]
+
+
+# Loaded in the dynamic-provider process (unpickling the provider) and in the program (imported by
+# pulumi_cato): both watch the engine that started them.
+_short_tracebacks()
+lifeline.watch_this_process()

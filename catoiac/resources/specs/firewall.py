@@ -129,9 +129,10 @@ def _preview(kind: PolicyKind, preflight, program, owner, olds, inputs) -> list[
         name_of = next(e.name_of for e in ENTITY_REFS.values() if e.spec == spec)
         return {name_of(e.inputs) for e in program.resources(owner or "", spec)} - {None}
 
-    problems = policy.preview_problems(kind, preflight.reader, olds, inputs)
+    owns = lambda section_id: bool(owner) and preflight.owns(owner, kind.spec, section_id)  # noqa: E731
+    problems = policy.preview_problems(kind, preflight.reader, olds, inputs, owns)
     if problems:  # confirmed on the session's reader, which this run's own writes keep current
-        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs)
+        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs, owns)
     checker = RefChecker(preflight.reader, fresh=preflight.session.reader, declared=declared)
     return problems + checker.problems(policy.rule_refs(kind, list(inputs.get("sections") or [])))
 
