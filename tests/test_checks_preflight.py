@@ -75,9 +75,13 @@ def rules(*bodies: dict, section: str = "Mine") -> dict:
 
 
 def test_a_site_with_a_live_sites_name_or_overlapping_a_live_range_is_refused(checks):
-    found = checks("SocketSite", "hq2", {"name": "HQ", "native_range": "10.9.0.0/24", "location": LOC})
-    assert found["name"].startswith("site name 'HQ' conflicts with site 'HQ' (id ")
-    assert "site names are unique in the account: rename one" in found["name"]
+    found = checks("SocketSite", "hq2", {"name": "HQ", "native_range": "10.1.0.0/24", "location": LOC})
+    hq = checks.site_id("HQ")
+    assert found == {  # one problem per live object: not also its native range
+        "name": f"a SocketSite with name 'HQ' already exists (id {hq}) and this resource did not create it "
+        "(someone else made it: another stack, or the Cato console). To manage it here, import it "
+        f'(pulumi.ResourceOptions(import_="{hq}")); otherwise pick another name'
+    }
     over = checks("SocketSite", "porto", {"name": "Porto", "native_range": "10.2.5.128/25", "location": LOC})
     assert "conflicts with range 'Data' (10.2.5.0/24) of site 'Paris'" in over["native_range"]
     assert (
@@ -91,14 +95,14 @@ def test_a_range_overlapping_another_sites_range_or_taking_a_name_on_its_port_is
     over = checks("NetworkRange", "lab", {"site_id": hq, "name": "Lab", "subnet": "10.2.5.0/26"})
     assert "conflicts with range 'Data' (10.2.5.0/24) of site 'Paris'" in over["subnet"]
     name = checks("NetworkRange", "data", {"site_id": paris, "name": "Data", "subnet": "10.2.6.0/24"})
-    assert "range name 'Data'" in name["name"] and "unique per port" in name["name"]
+    assert f"a NetworkRange with site_id '{paris}', name 'Data' already exists" in name["name"]
     assert checks("NetworkRange", "data2", {"site_id": hq, "name": "Data", "subnet": "10.2.7.0/24"}) == {}
 
 
 def test_a_host_taking_a_live_hosts_name_or_address_in_its_site_is_refused(checks):
     paris = checks.site_id("Paris")
     found = checks("StaticHost", "nas2", {"site_id": paris, "name": "nas", "ip": "10.2.0.21"})
-    assert "host 'nas' (10.2.0.20) of site 'Paris'" in found["name"]
+    assert f"a StaticHost with site_id '{paris}', name 'nas' already exists" in found["name"]
     found = checks("StaticHost", "nas3", {"site_id": paris, "name": "nas3", "ip": "10.2.0.20"})
     assert "address 10.2.0.20" in found["ip"]
 
@@ -136,18 +140,21 @@ def test_a_resource_never_conflicts_with_its_own_old_self_updated_replaced_or_im
 def test_an_object_the_crash_journal_says_is_ours_is_no_conflict(checks, monkeypatch):
     hq = checks.site_id("HQ")
     monkeypatch.setattr(preflight, "OWN_OBJECT_HOOKS", [lambda owner, spec, live_id: live_id == hq])
+    monkeypatch.setattr(preflight, "OWNER_OF_HOOKS", [])
     assert checks("SocketSite", "hq", {"name": "HQ", "native_range": "10.1.0.0/24", "location": LOC}) == {}
 
 
 def test_wrong_key_and_wrong_account_are_told_apart_and_reported_once(emu):
     bad_key = Preflight(session_for(emu, key=KEY + "-typo"))
-    assert bad_key.credentials() == (False, [("cato:apiKey", "Cato refused the API key: check "
-                                              "cato:apiKey (or CATO_TOKEN); a key is never shown")])  # fmt: skip
+    usable, problems = bad_key.credentials()
+    assert not usable and [p for p, _ in problems] == ["cato:apiKey"]
+    assert problems[0][1].startswith("Cato refused the API key") and KEY not in problems[0][1]
     assert bad_key.credentials() == (False, [])  # once, not per resource
     bad_account = Preflight(session_for(emu, account=OTHER_ACCOUNT))
     usable, problems = bad_account.credentials()
-    assert not usable and problems[0][0] == "cato:accountId"
-    assert f"no access to account {OTHER_ACCOUNT}" in problems[0][1] and KEY not in problems[0][1]
+    assert not usable and [p for p, _ in problems] == ["cato:accountId"]
+    assert f"Wrong account: the API key has no access to account {OTHER_ACCOUNT}" in problems[0][1]
+    assert KEY not in problems[0][1]
     assert bad_account.credentials() == (False, [])
 
 

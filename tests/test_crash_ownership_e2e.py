@@ -92,12 +92,10 @@ def test_a_site_made_in_the_console_is_refused_in_one_line_and_left_alone(pulumi
     _, diags = failed_up(ws)
     assert len(diags["lisbon"]) == 1, diags
     line = diags["lisbon"][0]
-    assert (
-        line.startswith("error: a SocketSite with name 'Lisbon' already exists")
-        and "someone else made it" in line
-    )
+    # Refused by the provider's check, before any call that writes (the create is never sent).
+    assert "a SocketSite with name 'Lisbon' already exists" in line and "someone else made it" in line
     assert "import_=" in line
-    assert ctl.stats().get("addSocketSite") == 1 and "updateSiteGeneralDetails" not in ctl.stats()
+    assert "addSocketSite" not in ctl.stats() and "updateSiteGeneralDetails" not in ctl.stats()
 
 
 def test_another_stacks_site_and_section_are_refused_naming_that_stack(pulumi_workspace, tmp_path, emu, ctl):
@@ -134,7 +132,7 @@ def test_a_policy_failure_and_a_wrong_key_are_one_line_per_resource(pulumi_works
 
     wrong = stack(PulumiWorkspace(root=tmp_path / "w"), emu, "fw2", {"sites": {"porto": "Porto"}, "subnets": {"porto": "10.41.0.0/24"}}, key="not-a-key-of-this-account")  # fmt: skip
     text, diags = failed_up(wrong)
-    assert len(diags["porto"]) == 1 and "Authentication failed" in diags["porto"][0], diags
+    assert len(diags["porto"]) == 1 and "Cato refused the API key" in diags["porto"][0], diags
     assert "not-a-key-of-this-account" not in text
 
 

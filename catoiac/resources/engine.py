@@ -157,7 +157,7 @@ class Engine:
             return [CheckFailure(p, r) for p, r in found]
         old = _clean(olds) or (program.olds(owner) if owner else {})
         own = preflight.own_ids(self.spec, old, inputs)
-        found += preflight.conflicts(self.spec, owner, claims, own)
+        found += preflight.conflicts(self.spec, owner, claims, own, clean)
         found += preflight.limits(self.spec, owner, clean, own, program)
         if self.spec.preview_check is not None and not found:
             found += self.spec.preview_check(preflight, program, owner, old, {**clean, **_private(inputs)})

@@ -255,6 +255,7 @@ def preview_problems(
     olds: Mapping[str, Any] | None,
     news: Mapping[str, Any],
     owns: Callable[[str], bool] = lambda _section_id: False,
+    whose: Callable[[str], str | None] | None = None,
 ) -> list[tuple[str, str]]:
     """What apply would refuse, judged on ``reader``'s view of the policy without writing: the plan
     (names of sections and rules someone else owns, positions, ``after_section``) and the rule limit.
@@ -285,6 +286,7 @@ def preview_problems(
         if foreign + wanted > MAX_RULES_PER_POLICY:
             return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
                      f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
+        _refuse_foreign(kind, whose, live, owned, desired)
         plan(live, owned, desired, after_section=news.get("after_section"), deleting=False)
     except PlanError as e:
         head, sep, rest = e.message.partition(": ")
@@ -404,20 +406,29 @@ def _recovered(kind: PolicyKind, claim: Claim | None, live: list[Section]) -> se
     return {s.id for s in live if s.id and s.id in ids}
 
 
-def _refuse_foreign(kind: PolicyKind, claim: Claim | None, live, owned, desired) -> None:
+def _refuse_foreign(
+    kind: PolicyKind, whose: Callable[[str], str | None] | None, live, owned, desired
+) -> None:
     """A declared section that exists and is another catoiac resource's: say whose (the planner
-    refuses the others, for which no owner is known, with a hint to import)."""
-    if claim is None:
+    refuses the others, for which no owner is known, with a hint to import). ``whose(section id)``
+    names the owner the journal knows."""
+    if whose is None:
         return
     theirs = {s.name: s.id for s in live if s.id and s.id not in owned}
     for i, d in enumerate(desired):
         sid = theirs.get(d["name"])
-        whose = sid and claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
-        if whose:
+        owner = sid and whose(str(sid))
+        if owner:
             raise PlanError(
                 f"sections[{i}]: a section named {d['name']!r} already exists in the {kind.field} policy and "
-                f"belongs to {whose}: pick another name, or remove it from that program first"
+                f"belongs to {owner}: pick another name, or remove it from that program first"
             )
+
+
+def _journal_whose(claim: Claim | None) -> Callable[[str], str | None] | None:
+    if claim is None:
+        return None
+    return lambda sid: claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
 
 
 def _owned_layout(final: list[Section], owned: set[Ref], created: Mapping[New, str]) -> list[Section]:
@@ -458,7 +469,7 @@ def apply(
         logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
         owned |= recovered
         live = _live_sections(kind, collection, by_id, owned)
-    _refuse_foreign(kind, claim, live, owned, desired)
+    _refuse_foreign(kind, _journal_whose(claim), live, owned, desired)
     ops = plan(live, owned, desired, after_section=after, deleting=deleting)
     if not ops:
         mine = [s for s in live if s.id in owned]

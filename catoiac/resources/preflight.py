@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AuthenticationError, CatoError, PermissionDeniedError, WrongAccountError
+from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
 from .program import FIXES, Program, collide, known_claims, label, network
@@ -40,6 +40,11 @@ MAX_RANGES_PER_LAN_PORT = 1_000
 # Objects a stack made but never recorded (an interrupted up) are its own: a hook registered here
 # (owner, spec name, live id) -> bool says so, and such an object is no conflict for its owner.
 OWN_OBJECT_HOOKS: list[Callable[[str, str, str], bool]] = []
+# Who else declares a live object: (owner asking, live id) -> another resource's owner, or None.
+OWNER_OF_HOOKS: list[Callable[[str, str], str | None]] = []
+# A claim space that is a spec's natural key: a conflict there is an object of that very kind,
+# which the resource could import instead.
+NATURAL_SPACES = {"site name": "SocketSite", "range name": "NetworkRange", "host name": "StaticHost"}
 
 
 @dataclass(frozen=True)
@@ -116,18 +121,12 @@ LIVE_SPACES: dict[str, Callable[[AccountReader], list[tuple[Any, LiveHolder]]]] 
 }
 
 
-def _creds_problem(e: CatoError, account_id: str) -> Problem:
+def _creds_problem(e: CatoError) -> Problem:
+    """The setting to fix, and the client's own words for it (they name the setting, never the key)."""
     if isinstance(e, WrongAccountError):
-        return ("cato:accountId", f"the API key was accepted but has no access to account {account_id}: check "
-                "cato:accountId (or CATO_ACCOUNT_ID), or use a key of that account")  # fmt: skip
-    if isinstance(e, PermissionDeniedError):
-        return ("cato:apiKey", f"the API key may not read account {account_id}: give it (at least) view "
-                "permission in the Cato Management Application, or use another key")  # fmt: skip
+        return ("cato:accountId", str(e))
     if isinstance(e, AuthenticationError):
-        return (
-            "cato:apiKey",
-            "Cato refused the API key: check cato:apiKey (or CATO_TOKEN); a key is never shown",
-        )
+        return ("cato:apiKey", str(e))
     return ("cato:endpoint", f"could not read the account to check the program against it: {e}")
 
 
@@ -152,7 +151,7 @@ class Preflight:
                 try:
                     _sites(self.reader)
                 except CatoError as e:
-                    self._creds = _creds_problem(e, self.session.account_id)
+                    self._creds = _creds_problem(e)
             if self._creds is None:
                 return True, []
             if self._reported:
@@ -166,6 +165,15 @@ class Preflight:
         """Whether an object is the resource's own though its state does not hold it (an interrupted
         up made it): the create, or the policy apply, then adopts it after its own proof."""
         return any(hook(owner, spec_name, str(live_id)) for hook in OWN_OBJECT_HOOKS)
+
+    @staticmethod
+    def whose(owner: str | None, live_id: str) -> str | None:
+        """The other catoiac resource that declares a live object, if one is known."""
+        for hook in OWNER_OF_HOOKS:
+            found = hook(owner or "", str(live_id))
+            if found:
+                return found
+        return None
 
     def _holders(self, space: str) -> list[tuple[Any, LiveHolder]]:
         with self._lock:
@@ -188,14 +196,20 @@ class Preflight:
         return out
 
     def conflicts(
-        self, spec: ResourceSpec, owner: str | None, claims: list[Claim], own: set[str]
+        self,
+        spec: ResourceSpec,
+        owner: str | None,
+        claims: list[Claim],
+        own: set[str],
+        inputs: Mapping[str, Any],
     ) -> list[Problem]:
-        problems = []
+        problems: list[Problem] = []
+        told: set[str] = set()  # one conflict per live object: a site's name, not also its native range
         for c in known_claims(claims):
             if c.space not in LIVE_SPACES:
                 continue
             for key, holder in self._holders(c.space):
-                if holder.id in own or (holder.parent is not None and holder.parent in own):
+                if own & set(holder.ids) or told & set(holder.ids):
                     continue
                 if not collide(c.space, c.key, key):
                     continue
@@ -203,7 +217,8 @@ class Preflight:
                     continue
                 if not self._still_holds(c, holder):
                     continue
-                problems.append((c.prop, self._message(c, holder)))
+                problems.append((c.prop, self._message(spec, owner, c, holder, inputs)))
+                told.add(holder.id)
                 break
         return problems
 
@@ -215,12 +230,25 @@ class Preflight:
         current = LIVE_SPACES[c.space](self.session.reader)
         return any(h.id == holder.id and collide(c.space, c.key, key) for key, h in current)
 
-    @staticmethod
-    def _message(c: Claim, holder: LiveHolder) -> str:
+    def _message(self, spec: ResourceSpec, owner: str | None, c: Claim, holder: LiveHolder, inputs) -> str:
+        whose = self.whose(owner, holder.id)
+        if NATURAL_SPACES.get(c.space) == spec.name:  # the same wording as a create Cato refuses
+            key = ", ".join(f"{k} {inputs.get(k)!r}" for k in spec.natural_key)
+            return (
+                f"a {spec.name} with {key} already exists (id {holder.id}) and this resource did not create it"
+                + (
+                    f": it belongs to {whose}"
+                    if whose
+                    else " (someone else made it: another stack, or the Cato console)"
+                )
+                + f'. To manage it here, import it (pulumi.ResourceOptions(import_="{holder.id}")); otherwise '
+                "pick another name"
+            )
         return (
-            f"{c.what} conflicts with {holder.what}, which exists in the account: {FIXES.get(c.space, 'change one')}. "
-            "If it belongs to a resource this program removes or renames, note that Pulumi creates before it "
-            "deletes: rename with `aliases`, or remove the old resource in an up of its own first"
+            f"{c.what} conflicts with {holder.what}, which exists in the account"
+            + (f" and belongs to {whose}" if whose else "")
+            + f": {FIXES.get(c.space, 'change one')}. If it is a resource this program removes or renames: "
+            "Pulumi creates before it deletes, so rename with `aliases`, or remove the old one in an up of its own"
         )
 
     # -- limits -------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from catoiac.journal import CONFIG_KEY as JOURNAL_KEY
 from catoiac.journal import Journal, object_ids
 from catoiac.resources import Engine
 from catoiac.resources.engine import OWNER_KEY
-from catoiac.resources.preflight import OWN_OBJECT_HOOKS, Preflight, preflight_for
+from catoiac.resources.preflight import OWN_OBJECT_HOOKS, OWNER_OF_HOOKS, Preflight, preflight_for
 from catoiac.resources.program import PROGRAM
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
@@ -107,7 +107,13 @@ def _journal_owns(owner: str, spec: str, live_id: str) -> bool:
     return live_id in ids or (not ids and entry.get("state") == "intent")
 
 
+def _journal_whose(owner: str, live_id: str) -> str | None:
+    config = _session().client.config
+    return _journal().owner_of(str(config.base_url), str(config.account_id), live_id, besides=owner or None)
+
+
 OWN_OBJECT_HOOKS.append(_journal_owns)
+OWNER_OF_HOOKS.append(_journal_whose)
 
 _TOLD: set[object] = set()  # credential problems reported already by this process
 

@@ -130,9 +130,10 @@ def _preview(kind: PolicyKind, preflight, program, owner, olds, inputs) -> list[
         return {name_of(e.inputs) for e in program.resources(owner or "", spec)} - {None}
 
     owns = lambda section_id: bool(owner) and preflight.owns(owner, kind.spec, section_id)  # noqa: E731
-    problems = policy.preview_problems(kind, preflight.reader, olds, inputs, owns)
+    whose = lambda section_id: preflight.whose(owner, section_id)  # noqa: E731
+    problems = policy.preview_problems(kind, preflight.reader, olds, inputs, owns, whose)
     if problems:  # confirmed on the session's reader, which this run's own writes keep current
-        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs, owns)
+        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs, owns, whose)
     checker = RefChecker(preflight.reader, fresh=preflight.session.reader, declared=declared)
     return problems + checker.problems(policy.rule_refs(kind, list(inputs.get("sections") or [])))
 
