@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from review_support import ids_masked
 
 from catoiac.drift.review import publishes, review, steps_of
 
@@ -48,14 +49,18 @@ def test_rule_moves_are_moves_and_one_publish_per_changed_policy():
 def test_replacements_and_deletions_are_called_out_as_destructive():
     text = review(preview())
     warning = text.split("> [!WARNING]")[1].split("###")[0]
-    assert "**replace** SocketSite `porto`" in warning and "`connection_type`" in warning
-    assert "**delete** SocketSite `faro`" in warning and "**delete** NetworkRange `faro-lab`" in warning
+    assert (
+        "**replace** SocketSite `porto` (Porto · 10.41.0.0/24)" in warning and "`connection_type`" in warning
+    )
+    assert "**delete** SocketSite `faro` (Faro · 10.42.0.0/24)" in warning
+    assert "**delete** NetworkRange `faro-lab` (Lab · 10.42.8.0/24)" in warning
 
 
 def test_children_are_grouped_under_their_site_even_when_the_site_is_new():
     text = review(preview())
     braga = text.split("### Site Braga")[1].split("###")[0]
-    assert "create NetworkRange `braga-lan`" in braga and "_(known after up)_" in braga
+    assert "create NetworkRange <code>braga-lan</code> (LAN · 10.43.8.0/24)" in braga
+    assert "| `site_id` | _(the new site Braga, known after up)_ |" in braga
 
 
 def test_secret_inputs_stay_masked_even_when_the_preview_shows_them():
@@ -80,6 +85,7 @@ def test_the_review_command_reads_stdin_and_exits_2_on_destructive_changes_only_
     assert strict.returncode == 2
     bad = subprocess.run([exe, "review"], input="not json", capture_output=True, text=True)
     assert bad.returncode == 1 and "pulumi preview --json" in bad.stderr
+    assert bad.stdout.startswith("## Pulumi preview review") and "> **The preview failed" in bad.stdout
 
 
 @pytest.mark.slow
@@ -88,7 +94,7 @@ def test_stored_preview_is_what_pulumi_produces_today(pulumi_workspace):
     sys.path.insert(0, str(GOLDEN))
     from make_preview import generate
 
-    assert review(generate()) == EXPECTED.read_text()
+    assert ids_masked(review(generate())) == ids_masked(EXPECTED.read_text())
 
 
 pytest_plugins = ("pulumi_helpers",)

@@ -66,8 +66,9 @@ def _site_name(r: AccountReader, site_id: Any) -> str:
     return str((_sites(r).get(str(site_id)) or {}).get("name") or site_id)
 
 
-def _slot(r: AccountReader, interface_entity: Any) -> str | None:
-    return (r.get("interfaces").get(str(interface_entity)) or {}).get("interface_id")
+def _port(r: AccountReader, range_id: Any) -> str | None:
+    """The port (``LAN1``, ``INT_5``...) a live range is on."""
+    return (r.get("range_ports").get(str(range_id)) or {}).get("interface_id")
 
 
 def _range_label(r: AccountReader, rng: Mapping[str, Any]) -> str:
@@ -91,7 +92,7 @@ def _live_subnets(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
 def _live_range_names(r: AccountReader) -> list[tuple[Any, LiveHolder]]:
     return [
         (
-            (x.get("site_id"), _slot(r, x.get("interface_id")), x.get("name")),
+            (x.get("site_id"), _port(r, rid), x.get("name")),
             LiveHolder(rid, x.get("site_id"), _range_label(r, x)),
         )
         for rid, x in r.get("ranges").items()
@@ -119,6 +120,12 @@ LIVE_SPACES: dict[str, Callable[[AccountReader], list[tuple[Any, LiveHolder]]]] 
     "host name": _live_hosts("name"),
     "host address": _live_hosts("ip"),
 }
+
+
+def native_port(site_id: str, reader: AccountReader) -> str | None:
+    from .specs.network_range import native_port as port_of  # the specs import the engine, which imports us
+
+    return port_of(site_id, reader)
 
 
 def _creds_problem(e: CatoError) -> Problem:
@@ -208,6 +215,7 @@ class Preflight:
         for c in known_claims(claims):
             if c.space not in LIVE_SPACES:
                 continue
+            c = self._resolved(c)
             for key, holder in self._holders(c.space):
                 if own & set(holder.ids) or told & set(holder.ids):
                     continue
@@ -221,6 +229,13 @@ class Preflight:
                 told.add(holder.id)
                 break
         return problems
+
+    def _resolved(self, c: Claim) -> Claim:
+        """A range name claim of a range left on its site's native port, with that port."""
+        if c.space == "range name" and c.key[1] is None:
+            port = native_port(str(c.key[0]), self.reader)
+            return Claim(c.space, (c.key[0], port, c.key[2]), c.prop, c.what)
+        return c
 
     def _still_holds(self, c: Claim, holder: LiveHolder) -> bool:
         """Whether the conflicting object still holds the value, in the session's own reader, which
@@ -266,12 +281,13 @@ class Preflight:
             return _over(live, own, program, owner, inputs, spec.name, lambda i: str(i.get("site_id")) == site,
                          MAX_HOSTS_PER_SITE, f"site {_site_name(self.reader, site)!r}", "static hosts")  # fmt: skip
         if spec.name == "NetworkRange" and not is_unknown(inputs.get("site_id")):
-            site, port = str(inputs["site_id"]), inputs.get("interface")
+            site = str(inputs["site_id"])
+            port = inputs.get("interface") or native_port(site, self.reader)
             live = [
                 x for x in self.reader.get("ranges").values()
-                if x.get("site_id") == site and _slot(self.reader, x.get("interface_id")) == port
+                if x.get("site_id") == site and _port(self.reader, x.get("id")) == port
             ]  # fmt: skip
-            same = lambda i: str(i.get("site_id")) == site and i.get("interface") == port  # noqa: E731
+            same = lambda i: str(i.get("site_id")) == site and (i.get("interface") or port) == port  # noqa: E731
             where = f"port {port} of site {_site_name(self.reader, site)!r}"
             return _over(
                 live,

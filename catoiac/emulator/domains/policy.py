@@ -95,6 +95,7 @@ ERRORS = {  # Cato's codes and messages (PolicyMutationError's documentation)
     "sectionNotExist": "Section does not exist",
     "sectionPositionInvalid": "Section position is invalid",
 }
+MAX_RULES = 10_000  # rules per policy: Cato KB 4414483096465 ("Cato Management Application limits")
 NOT_IN_BODY = frozenset({"id", "index", "section"})  # derived from the layout when served
 AUDIT_FIELDS = ("name", "description", "enabled", "action", "direction", "connectionOrigin")
 _savepoints = itertools.count()
@@ -112,7 +113,7 @@ class Failure(Exception):
 class Kind:
     field: str  # namespace field and store scope: internetFirewall
     prefix: str  # schema type prefix: InternetFirewall
-    module: str  # audit module
+    module: str  # audit module: one of the SDL's "administration, configuration, security"
     fixture: str  # fixture key
 
     def _type(self, name: str) -> Any:
@@ -136,8 +137,8 @@ class Kind:
 POLICIES = {
     k.field: k
     for k in (
-        Kind("internetFirewall", "InternetFirewall", "Internet Firewall", "internet_firewall"),
-        Kind("wanFirewall", "WanFirewall", "WAN Firewall", "wan_firewall"),
+        Kind("internetFirewall", "InternetFirewall", "security", "internet_firewall"),
+        Kind("wanFirewall", "WanFirewall", "security", "wan_firewall"),
     )
 }
 
@@ -647,6 +648,8 @@ class FwMutations:
         p = self.p
         rev, st = self._begin()
         rid = str(uuid.uuid4())
+        if len(st["names"]) >= MAX_RULES:
+            raise Failure("PolicyInvalidEntity", f"a policy holds at most {MAX_RULES} rules")
         body = p.finish(p.resolve(input["rule"], p.kind.add_input), rid)
         self._unique_rule_name(st, body["name"], rid)
         op = {"op": "addRule", "id": rid, "name": body["name"], "at": input.get("at")}

@@ -147,6 +147,7 @@ def _spec(name: str, kind: PolicyKind) -> ResourceSpec:
         normalize=partial(_normalize, kind),
         natural_key=(),
         apply=partial(policy.apply, kind),
+        journals_itself=True,
         read_live=partial(policy.read_live, kind),
         claims=partial(_claims, kind),
         preview_check=partial(_preview, kind),
