@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,8 +47,12 @@ from ..errors import CatoError, OutcomeUnknownError
 from ..journal import Claim
 from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
+from .engine import ADOPT_KEY
 from .gql_schema import InputModel
 from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
+from .refs import Ref as RuleRef
+from .refs import RefChecker, as_ref
+from .validation import UNKNOWN
 
 logger = logging.getLogger("catoiac.policy")
 
@@ -220,31 +224,76 @@ def _outputs(kind: PolicyKind, rid: str, inputs: Mapping[str, Any], mine: list[S
 
 
 # -- checks against the read path ----------------------------------------------------------------
-def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
-    """Every reference to an object the read path knows names exactly one object."""
-    problems = []
+def rule_refs(kind: PolicyKind, desired: list[Mapping[str, Any]]) -> list[RuleRef]:
+    """Every reference in the desired sections' rules, with its property path."""
+    out = []
     for i, d in enumerate(desired):
         for j, rule in enumerate(d.get("rules") or []):
-            for path, t, ref in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
-                coll = REF_COLLECTIONS.get(t)
-                if coll is None or coll not in LOADERS:
-                    continue  # catalog objects (applications, services...): Cato checks them
-                objects = session.reader.get(coll)
-                what = coll.rstrip("s")
-                if "id" in ref:
-                    if str(ref["id"]) not in objects:
-                        problems.append(f"{path}: no {what} has id {ref['id']!r}: check the id, or name it")
-                    continue
-                found = [o for o in objects.values() if o.get("name") == ref["name"]]
-                if not found:
-                    problems.append(f"{path}: no {what} is named {ref['name']!r}: check the name")
-                elif len(found) > 1:
-                    problems.append(
-                        f"{path}: {len(found)} {coll} are named {ref['name']!r}: refer to one by id, "
-                        f'e.g. {{"id": "{found[0]["id"]}"}}'
-                    )
+            for path, t, item in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
+                ref = as_ref(path, t, item)
+                if ref is not None:
+                    out.append(ref)
+    return out
+
+
+def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
+    """At apply: every reference to an account object names exactly one (catalogs were checked at
+    preview, and Cato judges them)."""
+    refs = [r for r in rule_refs(kind, desired) if REF_COLLECTIONS.get(r.type) in LOADERS]
+    problems = RefChecker(session.reader, catalogs=False).problems(refs)
     if problems:
-        raise PlanError("; ".join(problems))
+        raise PlanError("; ".join(f"{path}: {reason}" for path, reason in problems))
+
+
+# Rules per policy: Cato KB 4414483096465 (CMA Technical Guidelines, "Entity Limits per Account").
+MAX_RULES_PER_POLICY = 10_000
+
+
+def preview_problems(
+    kind: PolicyKind,
+    reader: AccountReader,
+    olds: Mapping[str, Any] | None,
+    news: Mapping[str, Any],
+    owns: Callable[[str], bool] = lambda _section_id: False,
+    whose: Callable[[str], str | None] | None = None,
+) -> list[tuple[str, str]]:
+    """What apply would refuse, judged on ``reader``'s view of the policy without writing: the plan
+    (names of sections and rules someone else owns, positions, ``after_section``) and the rule limit.
+    The owned sections are those the old inputs name, as for a state without ``section_ids``."""
+    desired = list(news.get("sections") or [])
+    names = [d.get("name") for d in desired]
+    if any(not isinstance(n, str) or n == UNKNOWN for n in names) or any(
+        not isinstance(r.get("name"), str) or r.get("name") == UNKNOWN
+        for d in desired
+        for r in d.get("rules") or []
+    ):
+        return []  # names not known yet: planned once they are
+    collection = reader.get(kind.field)
+    old_names = [s.get("name") for s in (olds or {}).get("sections") or []]
+    rid = resource_id(kind, [n for n in old_names if isinstance(n, str)]) if old_names else None
+    adopt = news.get(ADOPT_KEY)  # an import_: the sections its id names are the resource's
+    rid = str(adopt) if adopt else rid
+    try:
+        live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds or {} if rid else None)
+        if rid is None:
+            owned = _leftover_first(live, desired)
+        recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
+        if recovered:
+            owned |= recovered
+            live = _live_sections(kind, collection, _id_refs(kind, news), owned)
+        foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+        wanted = sum(len(d.get("rules") or []) for d in desired)
+        if foreign + wanted > MAX_RULES_PER_POLICY:
+            return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
+                     f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
+        _refuse_foreign(kind, whose, live, owned, desired)
+        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False)
+    except PlanError as e:
+        head, sep, rest = e.message.partition(": ")
+        if sep and (head.startswith("sections[") or head == "after_section"):
+            return [(head, rest)]
+        return [("sections", e.message)]
+    return []
 
 
 # -- apply ----------------------------------------------------------------------------------------
@@ -357,20 +406,29 @@ def _recovered(kind: PolicyKind, claim: Claim | None, live: list[Section]) -> se
     return {s.id for s in live if s.id and s.id in ids}
 
 
-def _refuse_foreign(kind: PolicyKind, claim: Claim | None, live, owned, desired) -> None:
+def _refuse_foreign(
+    kind: PolicyKind, whose: Callable[[str], str | None] | None, live, owned, desired
+) -> None:
     """A declared section that exists and is another catoiac resource's: say whose (the planner
-    refuses the others, for which no owner is known, with a hint to import)."""
-    if claim is None:
+    refuses the others, for which no owner is known, with a hint to import). ``whose(section id)``
+    names the owner the journal knows."""
+    if whose is None:
         return
     theirs = {s.name: s.id for s in live if s.id and s.id not in owned}
     for i, d in enumerate(desired):
         sid = theirs.get(d["name"])
-        whose = sid and claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
-        if whose:
+        owner = sid and whose(str(sid))
+        if owner:
             raise PlanError(
                 f"sections[{i}]: a section named {d['name']!r} already exists in the {kind.field} policy and "
-                f"belongs to {whose}: pick another name, or remove it from that program first"
+                f"belongs to {owner}: pick another name, or remove it from that program first"
             )
+
+
+def _journal_whose(claim: Claim | None) -> Callable[[str], str | None] | None:
+    if claim is None:
+        return None
+    return lambda sid: claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
 
 
 def _owned_layout(final: list[Section], owned: set[Ref], created: Mapping[New, str]) -> list[Section]:
@@ -411,7 +469,7 @@ def apply(
         logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
         owned |= recovered
         live = _live_sections(kind, collection, by_id, owned)
-    _refuse_foreign(kind, claim, live, owned, desired)
+    _refuse_foreign(kind, _journal_whose(claim), live, owned, desired)
     ops = plan(live, owned, desired, after_section=after, deleting=deleting)
     if not ops:
         mine = [s for s in live if s.id in owned]

@@ -32,6 +32,25 @@ class InputError(ValidationError):
     there), found while building a write, before anything was sent."""
 
 
+SUBNET = "address range"  # the claim space whose claims conflict when their networks overlap
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a resource's inputs take that no other object may also have: a name in its scope (``key``
+    says the scope, e.g. ``(site id, port, name)``), or an address range (``space == SUBNET``, ``key``
+    a CIDR). Claims are compared against the other resources of the program and the live account."""
+
+    space: str  # "site name", "range name", SUBNET, "policy section"...
+    key: Any  # hashable
+    prop: str  # the input property that makes the claim, for the check failure
+    what: str  # how a message shows it: "site name 'Lisbon'"
+
+
+# Inputs -> the claims they make.
+ClaimsFn = Callable[[Inputs], list[Claim]]
+
+
 @dataclass(frozen=True)
 class Operation:
     """A GraphQL operation (by name, from catoiac/graphql/*.graphql) and how to call it."""
@@ -80,6 +99,11 @@ class ResourceSpec:
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
     # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
+    # Names and address ranges the object takes (see Claim): checked before any write.
+    claims: ClaimsFn | None = None
+    # More checks against the live account at check time (preview): (preflight, program, owner, old
+    # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
+    preview_check: Callable[..., list[tuple[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         derived = tuple(k for k in self.properties if is_secret_field(k))

@@ -15,14 +15,15 @@ from typing import Any
 from .. import policy
 from ..gql_schema import typed_dicts
 from ..policy import PolicyKind
-from ..spec import ResourceSpec
+from ..refs import ENTITY_REFS, RefChecker
+from ..spec import Claim, ResourceSpec
 from ..validation import UNKNOWN
 from .common import NAME
 
 
 def _schema(kind: PolicyKind) -> dict[str, Any]:
     rule = copy.deepcopy(kind.rule.schema)
-    rule["properties"]["name"] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
+    rule["properties"]["name"] = NAME
     section = {
         "type": "object",
         "additionalProperties": False,
@@ -61,6 +62,10 @@ def _rules(kind: PolicyKind, inputs: dict[str, Any]) -> list[tuple[str, str]]:
                                 "rule names are unique in a policy, rename one"))  # fmt: skip
                 rules.setdefault(r["name"], where)
             out += _rule_objects(kind, r, where)
+            count = _elements(r)
+            if count > MAX_RULE_ELEMENTS:
+                out.append((where, f"the rule lists {count} items: Cato allows {MAX_RULE_ELEMENTS} per rule "
+                            "(KB 4414483096465); use groups, or split the rule"))  # fmt: skip
     after = inputs.get("after_section")
     if _known(after) and after in sections:
         out.append(("after_section", f"{after!r} is one of this resource's own sections; after_section "
@@ -92,6 +97,47 @@ def _normalize(kind: PolicyKind, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _claims(kind: PolicyKind, inputs: dict[str, Any]) -> list[Claim]:
+    """Section and rule names: unique in a policy, so two resources of one policy must not share one."""
+    out = []
+    for i, s in enumerate(inputs.get("sections") or []):
+        out.append(Claim("policy section", (kind.field, s["name"]), f"sections[{i}].name",
+                         f"{kind.field} section {s['name']!r}"))  # fmt: skip
+        for j, r in enumerate(s.get("rules") or []):
+            out.append(Claim("policy rule", (kind.field, r["name"]), f"sections[{i}].rules[{j}].name",
+                             f"{kind.field} rule {r['name']!r}"))  # fmt: skip
+    return out
+
+
+# Items per rule (100 users and 10 sites are 110): Cato KB 4414483096465, "Elements per Rule".
+MAX_RULE_ELEMENTS = 2_000
+
+
+def _elements(value: Any) -> int:
+    """The items a rule body lists, each once (its exceptions are rules of their own)."""
+    if isinstance(value, dict):
+        return sum(_elements(v) for k, v in value.items() if k != "exceptions")
+    if isinstance(value, list):
+        return sum(1 + (_elements(v) if isinstance(v, dict) else 0) for v in value)
+    return 0
+
+
+def _preview(kind: PolicyKind, preflight, program, owner, olds, inputs) -> list[tuple[str, str]]:
+    """Against the live policy and the program: what apply would refuse, and every reference."""
+
+    def declared(spec: str) -> set[str]:
+        name_of = next(e.name_of for e in ENTITY_REFS.values() if e.spec == spec)
+        return {name_of(e.inputs) for e in program.resources(owner or "", spec)} - {None}
+
+    owns = lambda section_id: bool(owner) and preflight.owns(owner, kind.spec, section_id)  # noqa: E731
+    whose = lambda section_id: preflight.whose(owner, section_id)  # noqa: E731
+    problems = policy.preview_problems(kind, preflight.reader, olds, inputs, owns, whose)
+    if problems:  # confirmed on the session's reader, which this run's own writes keep current
+        problems = policy.preview_problems(kind, preflight.session.reader, olds, inputs, owns, whose)
+    checker = RefChecker(preflight.reader, fresh=preflight.session.reader, declared=declared)
+    return problems + checker.problems(policy.rule_refs(kind, list(inputs.get("sections") or [])))
+
+
 def _spec(name: str, kind: PolicyKind) -> ResourceSpec:
     return ResourceSpec(
         name=name,
@@ -103,6 +149,8 @@ def _spec(name: str, kind: PolicyKind) -> ResourceSpec:
         apply=partial(policy.apply, kind),
         journals_itself=True,
         read_live=partial(policy.read_live, kind),
+        claims=partial(_claims, kind),
+        preview_check=partial(_preview, kind),
     )
 
 
