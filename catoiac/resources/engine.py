@@ -151,13 +151,13 @@ class Engine:
         account: names and ranges another object holds, references, and Cato's entity limits."""
         owner = inputs.get(OWNER_KEY)
         clean = _clean(inputs)
-        claims = self.spec.claims(clean) if self.spec.claims else []
-        found = program.declare(owner, self.spec.name, clean, claims, _clean(olds)) if owner else []
+        reservations = self.spec.reservations(clean) if self.spec.reservations else []
+        found = program.declare(owner, self.spec.name, clean, reservations, _clean(olds)) if owner else []
         if preflight is None or found:
             return [CheckFailure(p, r) for p, r in found]
         old = _clean(olds) or (program.olds(owner) if owner else {})
         own = preflight.own_ids(self.spec, old, inputs)
-        found += preflight.conflicts(self.spec, owner, claims, own, clean)
+        found += preflight.conflicts(self.spec, owner, reservations, own, clean)
         found += preflight.limits(self.spec, owner, clean, own, program)
         if self.spec.preview_check is not None and not found:
             found += self.spec.preview_check(preflight, program, owner, old, {**clean, **_private(inputs)})

@@ -10,7 +10,7 @@
 - **Credentials once.** The first check reads the sites; a refused key (HTTP 401) and a key with no
   access to the account id are told apart and reported once, by the first resource checked. Other
   resources are then not checked against the account (there is nothing to check against).
-- **Claims** (``ResourceSpec.claims``: names and address ranges) are compared with the live objects
+- **Reservations** (``ResourceSpec.reservations``: names and address ranges) are compared with the live objects
   holding the same, except the resource's own old self: the live object its old inputs (or its
   ``import_`` id) identify, and that object's children (a site's own ranges).
 - **Limits** Cato documents (KB 4414483096465): hosts per site, ranges per LAN port, rules per policy.
@@ -27,8 +27,8 @@ from typing import Any
 from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
-from .program import FIXES, Program, collide, known_claims, label, network
-from .spec import SUBNET, Claim, ResourceSpec
+from .program import FIXES, Program, collide, known_reservations, label, network
+from .spec import SUBNET, Reservation, ResourceSpec
 from .validation import is_unknown
 
 Problem = tuple[str, str]
@@ -42,7 +42,7 @@ MAX_RANGES_PER_LAN_PORT = 1_000
 OWN_OBJECT_HOOKS: list[Callable[[str, str, str], bool]] = []
 # Who else declares a live object: (owner asking, live id) -> another resource's owner, or None.
 OWNER_OF_HOOKS: list[Callable[[str, str], str | None]] = []
-# A claim space that is a spec's natural key: a conflict there is an object of that very kind,
+# A reservation space that is a spec's natural key: a conflict there is an object of that very kind,
 # which the resource could import instead.
 NATURAL_SPACES = {"site name": "SocketSite", "range name": "NetworkRange", "host name": "StaticHost"}
 
@@ -110,7 +110,7 @@ def _live_hosts(field: str) -> Callable[[AccountReader], list[tuple[Any, LiveHol
     return load
 
 
-# Claim space -> the live objects holding a value of it. Spaces not listed are checked in the
+# Reservation space -> the live objects holding a value of it. Spaces not listed are checked in the
 # program only (a BGP peer's name: its list is one call per site; a port always exists) or by the
 # spec itself (policy sections and rules: the planner, see policy.preview_problems).
 LIVE_SPACES: dict[str, Callable[[AccountReader], list[tuple[Any, LiveHolder]]]] = {
@@ -166,7 +166,7 @@ class Preflight:
             self._reported = True
             return False, [self._creds]
 
-    # -- claims -------------------------------------------------------------------------------
+    # -- reservations -------------------------------------------------------------------------------
     @staticmethod
     def owns(owner: str, spec_name: str, live_id: str) -> bool:
         """Whether an object is the resource's own though its state does not hold it (an interrupted
@@ -206,13 +206,13 @@ class Preflight:
         self,
         spec: ResourceSpec,
         owner: str | None,
-        claims: list[Claim],
+        reservations: list[Reservation],
         own: set[str],
         inputs: Mapping[str, Any],
     ) -> list[Problem]:
         problems: list[Problem] = []
         told: set[str] = set()  # one conflict per live object: a site's name, not also its native range
-        for c in known_claims(claims):
+        for c in known_reservations(reservations):
             if c.space not in LIVE_SPACES:
                 continue
             c = self._resolved(c)
@@ -230,14 +230,14 @@ class Preflight:
                 break
         return problems
 
-    def _resolved(self, c: Claim) -> Claim:
-        """A range name claim of a range left on its site's native port, with that port."""
+    def _resolved(self, c: Reservation) -> Reservation:
+        """A range name reservation of a range left on its site's native port, with that port."""
         if c.space == "range name" and c.key[1] is None:
             port = native_port(str(c.key[0]), self.reader)
-            return Claim(c.space, (c.key[0], port, c.key[2]), c.prop, c.what)
+            return Reservation(c.space, (c.key[0], port, c.key[2]), c.prop, c.what)
         return c
 
-    def _still_holds(self, c: Claim, holder: LiveHolder) -> bool:
+    def _still_holds(self, c: Reservation, holder: LiveHolder) -> bool:
         """Whether the conflicting object still holds the value, in the session's own reader, which
         every write of this run invalidates: during ``up`` it may have been deleted (a replaced site
         takes its ranges with it) or changed since the view was taken. Read only when a conflict is
@@ -245,7 +245,9 @@ class Preflight:
         current = LIVE_SPACES[c.space](self.session.reader)
         return any(h.id == holder.id and collide(c.space, c.key, key) for key, h in current)
 
-    def _message(self, spec: ResourceSpec, owner: str | None, c: Claim, holder: LiveHolder, inputs) -> str:
+    def _message(
+        self, spec: ResourceSpec, owner: str | None, c: Reservation, holder: LiveHolder, inputs
+    ) -> str:
         whose = self.whose(owner, holder.id)
         if NATURAL_SPACES.get(c.space) == spec.name:  # the same wording as a create Cato refuses
             key = ", ".join(f"{k} {inputs.get(k)!r}" for k in spec.natural_key)

@@ -9,7 +9,7 @@ and never conflicts with its former self. Resources of another project or stack 
 process are never compared.
 
 The registry sees a resource only once it is checked: of two colliding resources the second one
-checked is refused, and the message names the first. A claim whose value is not known yet (a
+checked is refused, and the message names the first. A reservation whose value is not known yet (a
 preview's ``site.id`` of a site not created yet) is not compared; during ``up`` Pulumi checks a
 resource once its inputs are known, so the collision is then refused before the second write.
 """
@@ -22,10 +22,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import SUBNET, Claim
+from .spec import SUBNET, Reservation
 from .validation import is_unknown
 
-# What to tell the user, per claim space.
+# What to tell the user, per reservation space.
 FIXES = {
     "site name": "site names are unique in the account: rename one",
     SUBNET: "no two address ranges of an account may overlap: change one",
@@ -64,8 +64,8 @@ def collide(space: str, a: Any, b: Any) -> bool:
     return na is not None and nb is not None and na.overlaps(nb)
 
 
-def known_claims(claims: list[Claim]) -> list[Claim]:
-    return [c for c in claims if not is_unknown(c.key) and (c.space != SUBNET or network(c.key))]
+def known_reservations(reservations: list[Reservation]) -> list[Reservation]:
+    return [c for c in reservations if not is_unknown(c.key) and (c.space != SUBNET or network(c.key))]
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Entry:
     owner: str
     spec: str  # the resource's spec name ("SocketSite")
     inputs: Mapping[str, Any]  # canonical inputs, as check() returns them
-    claims: list[Claim]
+    reservations: list[Reservation]
     olds: Mapping[str, Any]  # the old inputs the resource was last checked with, if any
 
 
@@ -101,11 +101,11 @@ class Program:
         owner: str,
         spec: str,
         inputs: Mapping[str, Any],
-        claims: list[Claim],
+        reservations: list[Reservation],
         olds: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, str]]:
-        """Record a resource; [(property, reason)] for each claim another resource of the program holds."""
-        mine = known_claims(claims)
+        """Record a resource; [(property, reason)] for each reservation another resource of the program holds."""
+        mine = known_reservations(reservations)
         with self._lock:
             before = self._entries.get(owner)
             kept = dict(olds or {}) or (before.olds if before is not None else {})
@@ -119,7 +119,8 @@ class Program:
         for c in mine:
             for other in others:
                 theirs = next(
-                    (o for o in other.claims if o.space == c.space and collide(c.space, c.key, o.key)), None
+                    (o for o in other.reservations if o.space == c.space and collide(c.space, c.key, o.key)),
+                    None,
                 )
                 if theirs is not None:
                     clash = "is also declared by" if theirs.what == c.what else f"overlaps {theirs.what} of"
@@ -148,9 +149,9 @@ class Program:
                 yield e
 
     def holder(self, owner: str, space: str, key: Any) -> Entry | None:
-        """Another resource of the program whose claims include ``key`` in ``space``."""
+        """Another resource of the program whose reservations include ``key`` in ``space``."""
         for e in self.resources(owner):
-            if any(c.space == space and collide(space, c.key, key) for c in e.claims):
+            if any(c.space == space and collide(space, c.key, key) for c in e.reservations):
                 return e
         return None
 

@@ -32,14 +32,14 @@ class InputError(ValidationError):
     there), found while building a write, before anything was sent."""
 
 
-SUBNET = "address range"  # the claim space whose claims conflict when their networks overlap
+SUBNET = "address range"  # the reservation space whose reservations conflict when their networks overlap
 
 
 @dataclass(frozen=True)
-class Claim:
+class Reservation:
     """What a resource's inputs take that no other object may also have: a name in its scope (``key``
     says the scope, e.g. ``(site id, port, name)``), or an address range (``space == SUBNET``, ``key``
-    a CIDR). Claims are compared against the other resources of the program and the live account."""
+    a CIDR). Reservations are compared against the other resources of the program and the live account."""
 
     space: str  # "site name", "range name", SUBNET, "policy section"...
     key: Any  # hashable
@@ -47,8 +47,8 @@ class Claim:
     what: str  # how a message shows it: "site name 'Lisbon'"
 
 
-# Inputs -> the claims they make.
-ClaimsFn = Callable[[Inputs], list[Claim]]
+# Inputs -> the reservations they make.
+ReservationsFn = Callable[[Inputs], list[Reservation]]
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ class ResourceSpec:
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
     # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
-    # Names and address ranges the object takes (see Claim): checked before any write.
-    claims: ClaimsFn | None = None
+    # Names and address ranges the object takes (see Reservation): checked before any write.
+    reservations: ReservationsFn | None = None
     # More checks against the live account at check time (preview): (preflight, program, owner, old
     # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
     preview_check: Callable[..., list[tuple[str, str]]] | None = None

@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import NotFoundError
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
-from ..spec import Claim, Operation, ResourceSpec
+from ..spec import Operation, Reservation, ResourceSpec
 from ..validation import apply_defaults
 from .checks import from_api, ip_problem, to_api
 from .common import NAME, prune
@@ -162,9 +162,11 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _claims(i: dict[str, Any]) -> list[Claim]:
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
     site = i["site_id"]
-    return [Claim("BGP peer name", (site, i["name"]), "name", f"BGP peer name {i['name']!r} in site {site}")]
+    return [
+        Reservation("BGP peer name", (site, i["name"]), "name", f"BGP peer name {i['name']!r} in site {site}")
+    ]
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -283,6 +285,6 @@ BGP_PEER = ResourceSpec(
     normalize=_normalize,
     read_live=read_live,
     secret_inputs=("md5_auth_key",),
-    claims=_claims,
+    reservations=_reservations,
     parent_input="site_id",
 )

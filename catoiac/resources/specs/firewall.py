@@ -16,7 +16,7 @@ from .. import policy
 from ..gql_schema import typed_dicts
 from ..policy import PolicyKind
 from ..refs import ENTITY_REFS, RefChecker
-from ..spec import Claim, ResourceSpec
+from ..spec import Reservation, ResourceSpec
 from ..validation import UNKNOWN
 from .common import NAME
 
@@ -97,14 +97,14 @@ def _normalize(kind: PolicyKind, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _claims(kind: PolicyKind, inputs: dict[str, Any]) -> list[Claim]:
+def _reservations(kind: PolicyKind, inputs: dict[str, Any]) -> list[Reservation]:
     """Section and rule names: unique in a policy, so two resources of one policy must not share one."""
     out = []
     for i, s in enumerate(inputs.get("sections") or []):
-        out.append(Claim("policy section", (kind.field, s["name"]), f"sections[{i}].name",
+        out.append(Reservation("policy section", (kind.field, s["name"]), f"sections[{i}].name",
                          f"{kind.field} section {s['name']!r}"))  # fmt: skip
         for j, r in enumerate(s.get("rules") or []):
-            out.append(Claim("policy rule", (kind.field, r["name"]), f"sections[{i}].rules[{j}].name",
+            out.append(Reservation("policy rule", (kind.field, r["name"]), f"sections[{i}].rules[{j}].name",
                              f"{kind.field} rule {r['name']!r}"))  # fmt: skip
     return out
 
@@ -149,7 +149,7 @@ def _spec(name: str, kind: PolicyKind) -> ResourceSpec:
         apply=partial(policy.apply, kind),
         journals_itself=True,
         read_live=partial(policy.read_live, kind),
-        claims=partial(_claims, kind),
+        reservations=partial(_reservations, kind),
         preview_check=partial(_preview, kind),
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ... import ports
 from ..enums import enum_values
-from ..spec import SUBNET, Claim, InputError, Operation, ResourceSpec
+from ..spec import SUBNET, InputError, Operation, Reservation, ResourceSpec
 from .common import NAME, camel, ip_in, prune
 
 SCHEMA = {
@@ -85,15 +85,17 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _claims(i: dict[str, Any]) -> list[Claim]:
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
     # Cato refuses a second range of one name on a port of a site, and any overlap in the account.
     # A range left without ``interface`` is on the site's native port (None here: the live check
     # resolves it with ``native_port``).
     port = i.get("interface")
     where = f"on {port or 'the native port'} of site {i['site_id']}"
     return [
-        Claim("range name", (i["site_id"], port, i["name"]), "name", f"range name {i['name']!r} {where}"),
-        Claim(SUBNET, i["subnet"], "subnet", f"range {i['subnet']}"),
+        Reservation(
+            "range name", (i["site_id"], port, i["name"]), "name", f"range name {i['name']!r} {where}"
+        ),
+        Reservation(SUBNET, i["subnet"], "subnet", f"range {i['subnet']}"),
     ]
 
 
@@ -194,6 +196,6 @@ NETWORK_RANGE = ResourceSpec(
     rules=(_rules,),
     normalize=_normalize,
     reconcile=_reconcile,
-    claims=_claims,
+    reservations=_reservations,
     parent_input="site_id",
 )

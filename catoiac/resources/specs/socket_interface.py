@@ -36,7 +36,7 @@ from ... import ports
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..gql_schema import InputModel
-from ..spec import Claim, InputError, Operation, ResourceSpec
+from ..spec import InputError, Operation, Reservation, ResourceSpec
 from .checks import host_in_subnet_problem
 from .common import NAME, prune
 
@@ -119,10 +119,10 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _claims(i: dict[str, Any]) -> list[Claim]:
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
     # A port has one configuration: two resources for one port would undo each other on every up.
     site, slot = i["site_id"], i["interface_id"]
-    return [Claim("port", (site, slot), "interface_id", f"port {slot} of site {site}")]
+    return [Reservation("port", (site, slot), "interface_id", f"port {slot} of site {site}")]
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +266,7 @@ SOCKET_INTERFACE = ResourceSpec(
     rules=(_rules,),
     normalize=_normalize,
     reconcile=_reconcile,
-    claims=_claims,
+    reservations=_reservations,
     # A port's LAN config is its native range; turning a LAN port into a WAN removes its ranges
     # (and drops them and the port from groups).
     invalidates=("sites", "interfaces", "ranges", "groups"),

@@ -8,7 +8,7 @@ from ... import ports
 from ...cities import city_problem
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
-from ..spec import SUBNET, Claim, Operation, ResourceSpec
+from ..spec import SUBNET, Operation, Reservation, ResourceSpec
 from .common import NAME, camel, prune
 
 SCHEMA = {
@@ -117,10 +117,10 @@ def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
 register_loader("native_ranges", _native_ranges, depends_on=("sites", "port_natives", "interfaces"))
 
 
-def _claims(i: dict[str, Any]) -> list[Claim]:
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
     return [
-        Claim("site name", i["name"], "name", f"site name {i['name']!r}"),
-        Claim(SUBNET, i["native_range"], "native_range", f"native range {i['native_range']}"),
+        Reservation("site name", i["name"], "name", f"site name {i['name']!r}"),
+        Reservation(SUBNET, i["native_range"], "native_range", f"native range {i['native_range']}"),
     ]
 
 
@@ -147,7 +147,7 @@ SOCKET_SITE = ResourceSpec(
     read=_read,
     rules=(_rules,),
     normalize=_normalize,
-    claims=_claims,
+    reservations=_reservations,
     # A new site brings its native range and default interfaces; removing it removes its children.
     invalidates=("ranges", "interfaces", "hosts"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import Claim, Operation, ResourceSpec
+from ..spec import Operation, Reservation, ResourceSpec
 from .checks import ip_problem, mac
 from .common import NAME, prune
 
@@ -26,11 +26,11 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return [("ip", problem)] if problem else []
 
 
-def _claims(i: dict[str, Any]) -> list[Claim]:
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
     site = i["site_id"]
     return [
-        Claim("host name", (site, i["name"]), "name", f"host name {i['name']!r} in site {site}"),
-        Claim("host address", (site, i["ip"]), "ip", f"address {i['ip']} in site {site}"),
+        Reservation("host name", (site, i["name"]), "name", f"host name {i['name']!r} in site {site}"),
+        Reservation("host address", (site, i["ip"]), "ip", f"address {i['ip']} in site {site}"),
     ]
 
 
@@ -79,7 +79,7 @@ STATIC_HOST = ResourceSpec(
     read=_read,
     rules=(_rules,),
     normalize=_normalize,
-    claims=_claims,
+    reservations=_reservations,
     invalidates=("groups",),  # a removed host leaves every group it was in
     parent_input="site_id",
 )
