@@ -10,7 +10,7 @@ from graphql import FieldNode, FragmentDefinitionNode, GraphQLInputObjectType, g
 from catoiac.emulator.domains.policy_refs import fill
 from catoiac.resources.gql_schema import InputModel, is_ref, snake
 from catoiac.resources.policy import INTERNET_FIREWALL, WAN_FIREWALL, parse_id, resource_id
-from catoiac.resources.specs.firewall import pulumi_types_source
+from catoiac.resources.specs.policies import pulumi_types_source
 from catoiac.schema import subset_schema as _schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_a_live_rule_reads_back_equal_to_its_inputs_with_refs_in_the_form_they_w
 
 @KINDS
 def test_the_rule_fragment_selects_every_field_of_the_rule_input(kind):
-    doc = parse((ROOT / "catoiac/graphql/policy.graphql").read_text())
+    doc = parse((ROOT / "catoiac/graphql/policies.graphql").read_text())
     fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
 
     def selected(selection_set, prefix=""):
@@ -149,5 +149,5 @@ def test_input_model_rejects_a_type_that_is_not_an_input_object():
 
 
 def test_the_generated_pulumi_argument_types_are_up_to_date(real_schema):
-    current = (ROOT / "providers/pulumi_cato/_firewall_types.py").read_text()
-    assert current == pulumi_types_source(real_schema), "run scripts/gen-firewall-types"
+    current = (ROOT / "providers/pulumi_cato/_policy_types.py").read_text()
+    assert current == pulumi_types_source(real_schema), "run scripts/gen-policy-types"

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..journal import Claim
     from ..readpath import AccountView
     from ..session import Session
+    from .policy import PolicyKind
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
@@ -70,6 +71,9 @@ class ResourceSpec:
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
     # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
+    # The ordered policy this resource owns sections of (a family of Cato's PolicyMutations), or None.
+    # Drift, review and import find policy resources by it: no list of policy specs elsewhere.
+    policy: PolicyKind | None = None
 
     def __post_init__(self) -> None:
         derived = tuple(k for k in self.properties if is_secret_field(k))
