@@ -21,8 +21,9 @@ from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
 from catoiac.ratelimit import RateLimitTable
 from catoiac.resources import Engine
+from catoiac.resources.engine import ADOPT_KEY
 from catoiac.resources.gql_schema import is_ref
-from catoiac.resources.policy import KINDS, PolicyApplyError
+from catoiac.resources.policy import KINDS, PolicyApplyError, discover
 from catoiac.resources.policy_docs import documents_source
 from catoiac.resources.specs import SPECS
 from catoiac.resources.specs.policies import pulumi_classes_source, pulumi_types_source
@@ -291,3 +292,21 @@ def test_firewall_rule_names_are_unique_within_their_lan_rule_checked_before_any
         ("sections[0].rules[0].firewall[2].name", True)
     ]
     assert ctl.stats() == {}
+
+
+@FAMILIES
+def test_a_whole_policy_is_discovered_for_import_and_adopted_with_no_write(field, session, ctl):
+    e = engine(session, field)
+    e.create(checked(e, SECTIONS[field]))
+    session.reader.invalidate(field)
+    rid, inputs = discover(KINDS[field], session)
+    assert rid == f"{field}:" + ",".join(sorted([FOREIGN_SECTION, SECTIONS[field][0]["name"]]))
+    assert [s["name"] for s in inputs["sections"]] == [FOREIGN_SECTION, SECTIONS[field][0]["name"]]
+    # What `import_` does (engine.adopt): a fresh program declaring what was discovered takes it over.
+    program = checked(e, inputs["sections"])
+    ctl.reset_stats()
+    adopted_id, outs = engine(session, field).create({**program, ADOPT_KEY: rid})
+    assert adopted_id == rid and set(outs["section_ids"]) == {s["name"] for s in inputs["sections"]}
+    assert set(ctl.stats()) <= {"policy"}  # reads only: no revision, no write
+    _, _, live = e.read(rid, outs)
+    assert e.diff(outs, live).changed == []

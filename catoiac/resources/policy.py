@@ -309,6 +309,21 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     return inputs, _outputs(kind, rid, inputs, mine)
 
 
+def discover(kind: PolicyKind, session: Session) -> tuple[str, dict[str, Any]] | None:
+    """What importing a whole policy takes: the id of a resource owning every section of it, and its
+    inputs as they are (references by name), or None when the policy has no sections. Rules outside
+    any section cannot be owned (a resource owns sections) and system rules are Cato's: neither is
+    in the inputs. Generic over the families (``catoiac import`` finds them by ``ResourceSpec.policy``)."""
+    live = _live_sections(kind, session.reader.get(kind.field), lambda t, i: False)
+    sections = [s for s in live if s.id]
+    if not sections:
+        return None
+    rules = lambda s: [_full(kind, r) for r in s.rules if not r.system]  # noqa: E731
+    return resource_id(kind, [s.name for s in sections]), {
+        "sections": [{"name": s.name, "rules": rules(s)} for s in sections]
+    }
+
+
 def _leftover_first(live: list[Section], desired: list[Mapping[str, Any]]) -> set[Ref]:
     """On create, an empty first section with a declared name is taken over: Cato never removes a
     policy's first section, so a destroyed resource that owned it leaves it behind, empty."""
