@@ -14,10 +14,15 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .client import CatoClient
+from .ports import port_id
 
-PAGE = 500  # entityLookup page size: fewer pages, well under Cato's response limits
+# entityLookup page size: Cato's Terraform provider reads 1,000 items a call; cato-cli pages by
+# 50 (the API's default limit). Paging never trusts one signal alone (see ``lookup``).
+PAGE = 1000
+MAX_PAGES = 10_000  # a feed that never ends (ignores ``from``) must not loop forever
 
-# Helper fields asked of entityLookup per entity type: what the read mapping needs.
+# Helper fields asked of entityLookup per entity type. Cato returns the fields that apply to a type
+# whatever is asked; the loaders below read both the shapes a real tenant returns and exact ones.
 HELPER_FIELDS: dict[str, list[str]] = {
     "site": ["type", "connType", "countryCode", "stateCode", "cityName", "address", "timezone"],
     "siteRange": [
@@ -27,6 +32,7 @@ HELPER_FIELDS: dict[str, list[str]] = {
         "interfaceName",
         "subnet",
         "vlan",
+        "vlanTag",
         "rangeType",
         "localIp",
         "gateway",
@@ -35,6 +41,7 @@ HELPER_FIELDS: dict[str, list[str]] = {
         "mdnsReflector",
         "dhcpType",
         "dhcpIpRange",
+        "dhcpRange",
         "dhcpRelayGroupId",
         "microsegmentation",
     ],
@@ -45,12 +52,9 @@ HELPER_FIELDS: dict[str, list[str]] = {
         "interfaceId",
         "interfaceName",
         "destType",
-        "upstreamBandwidth",
-        "downstreamBandwidth",
-        "role",
-        "precedence",
-        "localIp",
         "subnet",
+        "isDefault",
+        "vrrpType",
     ],
 }
 
@@ -95,9 +99,12 @@ class AccountReader:
 
     # -- paging -----------------------------------------------------------------------------------
     def lookup(self, entity_type: str, **extra: Any) -> Iterator[dict[str, Any]]:
-        """Every entity of a type, paged."""
-        start = 0
-        while True:
+        """Every entity of a type, paged defensively (cato-cli pages until a short page; ``total``
+        may be absent or stale, and a server may return fewer items than asked): go on while a
+        page is full or ``total`` says more remain, stop on an empty page, on a short page that
+        ``total`` does not contradict, or on a page with nothing new."""
+        start, seen = 0, set()
+        for _ in range(MAX_PAGES):
             data = self.client.execute(
                 "EntityLookup",
                 {
@@ -108,13 +115,18 @@ class AccountReader:
                     **extra,
                 },
             )
-            page = data["entityLookup"]
+            page = data["entityLookup"] or {}
             items = page.get("items") or []
-            if self._on_page:
-                self._on_page(entity_type, start + len(items), page.get("total") or 0)
-            yield from items
+            total = page.get("total")
+            fresh = [it for it in items if (it.get("entity") or {}).get("id") not in seen]
+            seen.update((it.get("entity") or {}).get("id") for it in fresh)
             start += len(items)
-            if not items or start >= (page.get("total") or 0):
+            if self._on_page:
+                self._on_page(entity_type, len(seen), max(total or 0, len(seen)))
+            yield from fresh
+            if not items or not fresh:
+                return
+            if len(items) < PAGE and (not isinstance(total, int) or start >= total):
                 return
 
 
@@ -164,11 +176,41 @@ def _load_sites(r: AccountReader) -> dict[str, dict[str, Any]]:
     return sites
 
 
+# entityLookup(siteRange)'s ``rangeType``: Cato's internal names (cato-cli before v3.0.66; the SDL's
+# AddNetworkRangeInput descriptions) or SubnetType values.
+_RANGE_TYPES = {
+    "NATIVE": "Native",
+    "SECONDARY_NATIVE": "SecondaryNative",
+    "DIRECT_ROUTE": "Direct",
+    "DIRECT": "Direct",
+    "VLAN": "VLAN",
+    "ROUTED_ROUTE": "Routed",
+    "ROUTED": "Routed",
+}
+
+
+def range_type(value: Any) -> str | None:
+    text = _str(value)
+    return None if text is None else _RANGE_TYPES.get(text.upper(), text)
+
+
 def _load_ranges(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """Ranges from entityLookup(siteRange), in either shape: a real tenant puts a non-routed range's
+    local IP in ``gateway`` and has no ``localIp`` (TF resource_lan_interface.go), returns an unset
+    ``translatedSubnet`` as the subnet itself, names the VLAN ``vlanTag`` and the DHCP range
+    ``dhcpRange`` (cato-cli export_sites.py before v3.0.66). ``interface_name`` is how the range's
+    port is found when ``interfaceId`` is absent."""
     out = {}
     for item in r.lookup("siteRange"):
         h = item.get("helperFields") or {}
         rid = str(item["entity"]["id"])
+        kind = range_type(h.get("rangeType"))
+        subnet = _str(h.get("subnet"))
+        gateway = _str(h.get("gateway"))
+        local_ip = _str(h.get("localIp"))
+        if kind != "Routed":
+            local_ip, gateway = local_ip or gateway, None
+        translated = _str(h.get("translatedSubnet"))
         out[rid] = {
             "id": rid,
             # Cato names a range "<site> \\ <interface> \\ <range>": the last part is its own name.
@@ -176,17 +218,17 @@ def _load_ranges(r: AccountReader) -> dict[str, dict[str, Any]]:
             "site_id": _str(h.get("siteId")),
             "interface_id": _str(h.get("interfaceId")),
             "interface_name": _str(h.get("interfaceName")),
-            "subnet": _str(h.get("subnet")),
-            "vlan": _int(h.get("vlan")),
-            "range_type": _str(h.get("rangeType")),
-            "local_ip": _str(h.get("localIp")),
-            "gateway": _str(h.get("gateway")),
-            "translated_subnet": _str(h.get("translatedSubnet")),
+            "subnet": subnet,
+            "vlan": _int(h.get("vlanTag") if h.get("vlan") in (None, "") else h.get("vlan")),
+            "range_type": kind,
+            "local_ip": local_ip,
+            "gateway": gateway,
+            "translated_subnet": None if translated == subnet else translated,
             "internet_only": _bool(h.get("internetOnly")),
             "mdns_reflector": _bool(h.get("mdnsReflector")),
             "dhcp": {
                 "type": _str(h.get("dhcpType")),
-                "ip_range": _str(h.get("dhcpIpRange")),
+                "ip_range": _str(h.get("dhcpIpRange") or h.get("dhcpRange")),
                 "relay_group_id": _str(h.get("dhcpRelayGroupId")),
                 "microsegmentation": _bool(h.get("microsegmentation")),
             },
@@ -210,24 +252,51 @@ def _load_hosts(r: AccountReader) -> dict[str, dict[str, Any]]:
 
 
 def _load_interfaces(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """LAN ports from entityLookup(networkInterface). ``interfaceId`` is ``"5"`` for INT_5 or a
+    name (``"LAN1"``) on a real tenant (TF and cato-cli add the ``INT_`` prefix): ``port`` is the
+    SocketInterfaceIDEnum id. There is no local IP here on a real tenant: it is the port's native
+    range's (``local_ip`` is filled from the ranges collection by readers that need it)."""
     out = {}
     for item in r.lookup("networkInterface"):
         h = item.get("helperFields") or {}
         iid = str(item["entity"]["id"])
         out[iid] = {
             "id": iid,
-            "name": _str(h.get("interfaceName")) or item["entity"].get("name"),
+            "name": _str(h.get("interfaceName")) or (item["entity"].get("name") or "").split(" \\ ")[-1],
             "site_id": _str(h.get("siteId")),
-            "interface_id": _str(h.get("interfaceId")),
+            "interface_id": port_id(h.get("interfaceId") if "interfaceId" in h else h.get("interfaceID")),
             "dest_type": _str(h.get("destType")),
-            "upstream_bandwidth": _int(h.get("upstreamBandwidth")),
-            "downstream_bandwidth": _int(h.get("downstreamBandwidth")),
-            "role": _str(h.get("role")),
-            "precedence": _str(h.get("precedence")),
-            "local_ip": _str(h.get("localIp")),
             "subnet": _str(h.get("subnet")),
+            "is_default": _bool(h.get("isDefault")),
+            "vrrp_type": _str(h.get("vrrpType")),
         }
     return out
+
+
+def _range_ports(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """Each range's LAN port, by range id: by the port's entity id when the lookup gives one,
+    else by the port's name within the site (entityLookup(siteRange) on a real tenant names the
+    port only: cato-cli maps ranges to ports by ``interfaceName``)."""
+    ports = r.get("interfaces")
+    by_name = {(p["site_id"], p["name"]): p for p in ports.values()}
+    out = {}
+    for rid, rng in r.get("ranges").items():
+        port = ports.get(rng.get("interface_id") or "") or by_name.get(
+            (rng["site_id"], rng["interface_name"])
+        )
+        if port is not None:
+            out[rid] = port
+    return out
+
+
+def native_ranges_by_port(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """Each LAN port's native range, by the port's entity id."""
+    ranges, owners = r.get("ranges"), r.get("range_ports")
+    return {
+        owners[rid]["id"]: rng
+        for rid, rng in ranges.items()
+        if rng.get("range_type") == "Native" and rid in owners
+    }
 
 
 LOADERS: dict[str, Loader] = {
@@ -235,12 +304,17 @@ LOADERS: dict[str, Loader] = {
     "ranges": _load_ranges,
     "hosts": _load_hosts,
     "interfaces": _load_interfaces,
+    "range_ports": _range_ports,
+    "port_natives": native_ranges_by_port,
 }
 
 
 # Collections derived from others (kind -> the kinds it is built from): invalidating a source
 # invalidates them too.
-DEPENDS_ON: dict[str, tuple[str, ...]] = {}
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "range_ports": ("ranges", "interfaces"),
+    "port_natives": ("range_ports",),
+}
 
 
 def register_loader(kind: str, loader: Loader, depends_on: tuple[str, ...] = ()) -> None:

@@ -22,13 +22,13 @@ SITE_FIXTURE = [
         "native_range": {"subnet": "10.0.0.0/24", "local_ip": "10.0.0.1"},
         "interfaces": [
             {
-                "id": "INT_5",
+                "id": "INT_6",
                 "dest_type": "LAN",
                 "name": "Servers",
                 "subnet": "10.5.0.0/24",
                 "local_ip": "10.5.0.1",
             },
-            {"id": "WAN1", "dest_type": "CATO", "upstream_bandwidth": 100, "downstream_bandwidth": 200},
+            {"id": "INT_1", "dest_type": "CATO", "upstream_bandwidth": 100, "downstream_bandwidth": 200},
         ],
         "ranges": [
             {"name": "Printers", "subnet": "10.0.1.0/24", "range_type": "Routed", "gateway": "10.0.0.254"},

@@ -93,7 +93,7 @@ def test_when_the_engine_dies_writes_in_flight_finish_then_its_language_host_is_
         took = time.monotonic() - killed_at
         writer.join()
         assert order == ["write done", "exit"]  # the write in flight finished first
-        assert 1.0 < took < 5, took
+        assert 1.0 < took < 10, took  # waited for the write in flight, then went
         assert host.wait(5) is not None  # SIGTERM reached the dead engine's language host
         assert bystander.poll() is None
     finally:

@@ -251,7 +251,7 @@ def test_removed_elements_are_errors_and_deprecations_warnings_with_reason_and_r
     by = {f.coordinate: f for f in report.schema.findings}
     removed = by["AccountSnapshot.timestamp"]
     assert (removed.severity, removed.problem, removed.used_by) == (
-        "error", "removed", ["AccountSnapshot (account_snapshot.graphql:5)"])  # fmt: skip
+        "error", "removed", ["AccountSnapshot (account_snapshot.graphql:5)", "HealthSnapshot (health.graphql:7)"])  # fmt: skip
     prompt = by["InternetFirewallActionEnum.PROMPT"]
     assert (prompt.severity, prompt.kind) == ("error", "enum value")
     assert prompt.used_by == ["InternetFirewallAddRule ($input)", "InternetFirewallUpdateRule ($input)"]
@@ -394,8 +394,8 @@ def test_json_markdown_and_table_with_exit_codes_0_1_and_2(emu):
     assert md.startswith(f"## catoiac doctor: account {ACCOUNT} at ")
     assert "| 5 | Schema drift | ❌ error |" in md
     assert (
-        "| error | removed field | `AccountSnapshot.timestamp` | AccountSnapshot (account_snapshot.graphql:5) |"
-        in md
+        "| error | removed field | `AccountSnapshot.timestamp` | AccountSnapshot (account_snapshot.graphql:5); "
+        "HealthSnapshot (health.graphql:7) |" in md
     )
 
     with emulator("future-deprecations") as deprecations:

@@ -161,11 +161,15 @@ class Row:
     via: str | None = None
 
 
+# A site's audit records carry no values (KB 4413273463953: values only for some policies such
+# as the Internet and WAN firewall): with two actors on one site, both of its changes go to the
+# latest record, and the attribution names the other actor rather than pretend to know.
+BOTH = "Cato recorded no values; the object was also changed by alice@example.com (UI)"
 ROWS = [
     Row("branch", "alice", update_site(description="changed by alice"), "modified", "description",
-        "changed by alice", "ui", "alice@example.com", "MODIFIED"),
+        "changed by alice", "other-api-key", "another integration", "MODIFIED", via=BOTH),
     Row("branch", "other", update_site(siteLocation={"timezone": "Europe/Madrid"}), "modified",
-        "location.timezone", "Europe/Madrid", "other-api-key", "another integration", "MODIFIED"),
+        "location.timezone", "Europe/Madrid", "other-api-key", "another integration", "MODIFIED", via=BOTH),
     # Our key outside pulumi: what an interrupted `up` leaves behind.
     Row("depot", "ours", update_site(description="half-applied"), "modified", "description", "half-applied",
         "this-tool", "catoiac", "MODIFIED"),
@@ -306,10 +310,12 @@ def test_drift_reports_each_out_of_band_change_with_its_actor_and_never_our_own_
         if a["time"]:
             assert before <= datetime.fromisoformat(a["time"].replace("Z", "+00:00")) <= after
     desc = change_at(found[("branch", "modified")], "description")
-    assert (desc["desired"], desc["attribution"]["before"], desc["attribution"]["after"]) == (
+    # The value is the live read's; the record says only who changed the site and when.
+    assert (desc["desired"], desc["live"], desc["attribution"]["before"], desc["attribution"]["after"]) == (
         "branch office",
-        {"description": "branch office"},
-        {"description": "changed by alice"},
+        "changed by alice",
+        {},
+        {},
     )
     assert {c["path"] for c in found[("branch", "modified")]["changes"]} == {
         "description",
@@ -385,12 +391,14 @@ def test_drift_reports_each_out_of_band_change_with_its_actor_and_never_our_own_
     table = cli.drift("--no-audit", stacks=("main", "edge"), expect=2).stdout
     assert "Lisbon" in table and "deleted out of band" in table
 
-    # The cache: another change, and the next run asks the feed only for what is new.
+    # The cache: another change, and the next run asks the feed only for the tail of the window.
     world.as_("alice", UPDATE_SITE, s=world.ids["depot"], i={"description": "alice again"})
     ctl.reset_stats()
     again = cli.json(stacks=("main", "edge"), expect=2)
     assert ctl.stats().get("auditFeed") == 1
-    assert again["audit"]["marker_reused"] is True and again["audit"]["records_fetched"] == 1
+    # The tail of the window in a frame of its own: the cached marker belongs to the last run's
+    # frame and is not sent with this one (cato-toolbox auditFeed/SPEC.md).
+    assert again["audit"]["marker_reused"] is False and again["audit"]["records_from_cache"] > 0
     depot = change_at(by_resource(again)[("depot", "modified")], "description")
     assert (depot["live"], depot["attribution"]["cause"]) == ("alice again", "ui")
 
@@ -402,7 +410,7 @@ def test_drift_reports_each_out_of_band_change_with_its_actor_and_never_our_own_
         ("MODIFIED", "another integration", "other-api-key"),
     ]
     only = cli.audit("--name", "branch", "--actor", "alice@example.com", "--change-type", "modified")
-    assert [r["after"] for r in only["records"]] == [{"description": "changed by alice"}]
+    assert [(r["object"]["name"], r["after"]) for r in only["records"]] == [("Lisbon", {})]  # no values
     lab = cli.audit("--name", "lab*", "--change-type", "DELETED")
     assert [(r["resource"]["name"], r["object"]["type"]) for r in lab["records"]] == [("lab", "site")]
     rules = cli.audit("--name", "corp")

@@ -100,34 +100,37 @@ def test_parent_filter_maps_ranges_and_interfaces_to_their_site(api):
     ranges = api.lookup("siteRange", parent={"type": "site", "id": hq}, limit=0)
     assert ranges["total"] == 5
     assert sorted(names(ranges)) == [
-        "HQ \\ LAN1 \\ Native Range",
-        "HQ \\ LAN1 \\ Printers",
-        "HQ \\ LAN1 \\ Voice",
+        "HQ \\ INT_5 \\ Native Range",
+        "HQ \\ INT_5 \\ Printers",
+        "HQ \\ INT_5 \\ Voice",
         "HQ \\ Servers \\ Lab",
         "HQ \\ Servers \\ Native Range",
     ]
     voice = next(i for i in ranges["items"] if i["entity"]["name"].endswith("Voice"))
-    lan1 = api.interface_id(hq, "LAN1")
     assert voice["entity"]["type"] == "siteRange"
+    # A real tenant's shape: the local IP in gateway, an unset translatedSubnet as the subnet,
+    # vlanTag/dhcpRange, Cato's internal range type names (TF resource_lan_interface.go; cato-cli
+    # export_sites.py before v3.0.66).
     assert voice["helperFields"] == {
         "siteId": hq,
         "siteName": "HQ",
-        "interfaceId": lan1,
-        "interfaceName": "LAN1",
+        "interfaceName": "INT_5",
         "subnet": "10.0.2.0/24",
         "rangeType": "VLAN",
-        "vlan": 20,
-        "localIp": "10.0.2.1",
-        "gateway": None,
-        "translatedSubnet": None,
+        "vlanTag": 20,
+        "gateway": "10.0.2.1",
+        "translatedSubnet": "10.0.2.0/24",
         "internetOnly": False,
         "mdnsReflector": False,
         "microsegmentation": False,
-        "dhcpMicrosegmentation": False,
         "dhcpType": "DHCP_DISABLED",
-        "dhcpIpRange": None,
+        "dhcpRange": None,
         "dhcpRelayGroupId": None,
     }
+    types = {i["entity"]["name"]: i["helperFields"] for i in ranges["items"]}
+    printers, native = types["HQ \\ INT_5 \\ Printers"], types["HQ \\ INT_5 \\ Native Range"]
+    assert printers["rangeType"] == "ROUTED_ROUTE" and printers["gateway"] == "10.0.0.254"
+    assert native["rangeType"] == "NATIVE" and native["gateway"] == "10.0.0.1"
     servers = api.lookup(
         "siteRange", parent={"type": "networkInterface", "id": api.interface_id(hq, "Servers")}
     )
@@ -155,7 +158,7 @@ def test_host_helper_fields_name_the_lan_the_host_is_on(api):
         "macAddress": "00:11:22:33:44:55",
         "siteId": api.site_id("HQ"),
         "siteName": "HQ",
-        "interfaceName": "LAN1",
+        "interfaceName": "INT_5",
     }
 
 
@@ -203,9 +206,9 @@ def test_devices_list_sockets_and_static_hosts_with_their_mac_and_ip(api):
     assert printer["ipAddress"] == printer["ip"] == "10.0.1.10"
     assert printer["nic"]["macAddress"] == "00:11:22:33:44:55"
     assert printer["site"] == {"id": api.site_id("HQ"), "name": "HQ"} and printer["isManaged"] is False
-    assert printer["network"] == {"networkName": "HQ \\ LAN1 \\ Printers", "subnet": "10.0.1.0/24"}
+    assert printer["network"] == {"networkName": "HQ \\ INT_5 \\ Printers", "subnet": "10.0.1.0/24"}
     assert printer["networkInfo"]["__typename"] == "SiteNetworkSubnetRef"
-    assert printer["networkInfo"]["name"] == "HQ \\ LAN1 \\ Printers"
+    assert printer["networkInfo"]["name"] == "HQ \\ INT_5 \\ Printers"
     socket = by_name["HQ Socket"]
     assert socket["ipAddress"] == "10.0.0.1" and socket["isManaged"] is True
     assert socket["hw"] == {"type": "Socket", "model": "X1600", "manufacturer": "Cato Networks"}
@@ -302,10 +305,12 @@ def test_account_snapshot_fills_sites_from_state(api):
         "1 Harbor Dr",
     )
     ports = {p["name"]: p for p in info["interfaces"]}
-    assert set(ports) == {"WAN1", "WAN2", "LAN1", "Servers"}
-    assert (ports["WAN1"]["upstreamBandwidth"], ports["WAN1"]["downstreamBandwidth"]) == (100, 200)
+    # X1600: WAN links on INT_1/INT_2, the native range on INT_5 (TF InterfaceByConnType).
+    assert set(ports) == {"INT_1", "INT_2", "INT_5", "Servers"}
+    assert (ports["INT_1"]["upstreamBandwidth"], ports["INT_1"]["downstreamBandwidth"]) == (100, 200)
+    assert ports["INT_1"]["id"] == "1" and ports["INT_5"]["destType"] == "LAN"
     assert ports["Servers"] == {
-        "id": "5",
+        "id": "6",
         "name": "Servers",
         "destType": "LAN",
         "upstreamBandwidth": None,
@@ -325,8 +330,8 @@ def test_account_snapshot_fills_sites_from_state(api):
     assert device["socketInfo"]["serial"] == f"X1600-{hq}" and device["connected"] is True
     assert device["internalIP"] == "10.0.0.1" and device["type"] == "Socket"
     assert [(i["name"], i["info"]["destType"]) for i in device["interfaces"]] == [
-        ("WAN1", "CATO"),
-        ("WAN2", "CATO"),
+        ("INT_1", "CATO"),
+        ("INT_2", "CATO"),
     ]
 
 

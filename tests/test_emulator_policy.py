@@ -676,7 +676,9 @@ def test_publish_writes_one_audit_record_per_change_then_one_for_the_revision(fw
     }
     assert recs[-1]["fieldsMap"]["model_type"] == "PolicyRevision"
     assert all(
-        r["apiKey"]["name"] == "catoiac" and r["fieldsMap"]["module"] == "Internet Firewall" for r in recs
+        # SDL AuditFieldName.module: administration, configuration or security.
+        r["apiKey"]["name"] == "catoiac" and r["fieldsMap"]["module"] == "security"
+        for r in recs
     )
     fm = {r["object"]["name"]: r["fieldsMap"] for r in recs}
     assert (
@@ -709,7 +711,7 @@ def test_wan_firewall_has_the_same_revisions_and_rules(fw):
     wan.publish()
     assert wan.names() == ["Paris to HQ", "HQ to Paris"]
     assert any(
-        r["fieldsMap"]["model_type"] == "WanFirewallRule" and r["fieldsMap"]["module"] == "WAN Firewall"
+        r["fieldsMap"]["model_type"] == "WanFirewallRule" and r["fieldsMap"]["module"] == "security"
         for r in audit_records(fw)
     )
 

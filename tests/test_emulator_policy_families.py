@@ -137,7 +137,7 @@ def test_audit_records_carry_values_for_the_firewalls_only(emu):
         "Baseline",
         "Renamed",
     )
-    assert wnw["change_type"] == "MODIFIED" and wnw["module"] == "WAN Network"
+    assert wnw["change_type"] == "MODIFIED" and wnw["module"] == "security"
     assert not [
         k for k in wnw if k.startswith(("change_Before", "change_After"))
     ]  # KB 4413273463953: no values

@@ -37,7 +37,7 @@ WAN = {
 }
 LAN = {
     "site_id": "100001",
-    "interface_id": "INT_5",
+    "interface_id": "INT_6",
     "dest_type": "LAN",
     "subnet": "10.5.0.0/24",
     "local_ip": "10.5.0.1",
@@ -53,10 +53,31 @@ BGP = {
 
 
 def test_valid_inventory_inputs_pass_check_with_defaults_filled_in():
+    # Every destination type of the SDL enum but INTERFACE_DISABLED (deleting gives a port back).
+    lag_member = {"site_id": "1", "interface_id": "INT_4", "dest_type": "LAN_LAG_MEMBER"}
     for spec, props in (
         ("StaticHost", HOST),
         ("SocketInterface", WAN),
         ("SocketInterface", LAN),
+        ("SocketInterface", {**LAN, "dest_type": "LAN_LAG_MASTER", "lag_min_links": 2}),
+        ("SocketInterface", {**LAN, "dest_type": "LAN_LAG_MASTER_AND_VRRP", "vrrp_type": "VIA_SWITCH"}),
+        ("SocketInterface", {**LAN, "dest_type": "VRRP_AND_LAN", "vrrp_type": "DIRECT_LINK"}),
+        ("SocketInterface", lag_member),
+        ("SocketInterface", {**lag_member, "dest_type": "LAN_AND_HA"}),
+        ("SocketInterface", {**lag_member, "dest_type": "VRRP", "vrrp_type": "DIRECT_LINK"}),
+        (
+            "SocketInterface",
+            {k: v for k, v in WAN.items() if k != "role"}
+            | {
+                "dest_type": "ALTERNATIVE",
+                "alt_wan": {
+                    "private_network": "172.16.0.0/30",
+                    "private_interface_ip": "172.16.0.2",
+                    "private_gateway_ip": "172.16.0.1",
+                },
+            },
+        ),
+        ("SocketInterface", {k: v for k, v in WAN.items() if k != "role"} | {"dest_type": "LAYER_2_WAN"}),
         ("BgpPeer", BGP),
     ):
         assert failures(spec, props) == {}, spec
@@ -95,19 +116,32 @@ def test_static_host_mac_is_compared_in_one_form():
 @pytest.mark.parametrize(
     ("props", "prop", "words"),
     [
-        ({**WAN, "interface_id": "LAN1"}, "dest_type", "must stay LAN"),
         ({**LAN, "interface_id": "LTE"}, "dest_type", "modem port"),
         ({**WAN, "upstream_bandwidth": 0}, "upstream_bandwidth", "minimum"),
         ({k: v for k, v in WAN.items() if k != "role"}, "role", "needs role"),
         ({k: v for k, v in WAN.items() if k != "downstream_bandwidth"}, "downstream_bandwidth", "needs"),
-        ({**WAN, "subnet": "10.9.0.0/24"}, "subnet", "for LAN ports"),
-        ({**LAN, "role": "wan_1"}, "role", "for WAN links"),
+        # SDL UpdateSocketInterfaceInput: "Only relevant for ..." per sub-input.
+        ({**WAN, "subnet": "10.9.0.0/24"}, "subnet", "does not apply to a CATO port"),
+        ({**LAN, "role": "wan_1"}, "role", "does not apply to a LAN port"),
+        ({**LAN, "lag_min_links": 2}, "lag_min_links", "does not apply to a LAN port"),
+        (
+            {**LAN, "dest_type": "LAN_LAG_MASTER", "lag_min_links": 2, "vrrp_type": "VIA_SWITCH"},
+            "vrrp_type",
+            "does not apply",
+        ),
+        ({**LAN, "dest_type": "LAN_LAG_MEMBER"}, "subnet", "does not apply to a LAN_LAG_MEMBER port"),
+        ({**WAN, "dest_type": "ALTERNATIVE"}, "role", "does not apply to a ALTERNATIVE port"),
+        (
+            {k: v for k, v in LAN.items() if k != "local_ip"} | {"dest_type": "VRRP_AND_LAN"},
+            "local_ip",
+            "needs local_ip",
+        ),
+        ({**LAN, "dest_type": "INTERFACE_DISABLED"}, "dest_type", "is not one of"),
         ({**LAN, "local_ip": "10.6.0.1"}, "local_ip", "outside subnet"),
         ({**LAN, "local_ip": "10.5.0.0"}, "local_ip", "network or broadcast"),
         ({k: v for k, v in LAN.items() if k != "subnet"}, "subnet", "native range"),
         ({**LAN, "translated_subnet": "192.168.0.0/23"}, "translated_subnet", "same size"),
         ({**LAN, "interface_id": "INT_99"}, "interface_id", "is not one of"),
-        ({**LAN, "dest_type": "LAN_LAG_MEMBER"}, "dest_type", "is not one of"),
     ],
 )
 def test_socket_interface_rules_name_the_property_and_the_fix(props, prop, words):

@@ -70,7 +70,7 @@ V1 = {
     "host": {"site": "porto", "name": "printer-1", "ip": "10.61.0.10", "mac_address": "00:1A:2B:3C:4D:5E"},
     "wan": {
         "site": "porto",
-        "interface_id": "WAN1",
+        "interface_id": "INT_1",
         "dest_type": "CATO",
         "name": "Fiber",
         "upstream_bandwidth": 100,
@@ -79,7 +79,7 @@ V1 = {
     },
     "lan": {
         "site": "porto",
-        "interface_id": "INT_5",
+        "interface_id": "INT_6",
         "dest_type": "LAN",
         "name": "Servers",
         "subnet": "10.65.0.0/24",
@@ -123,15 +123,15 @@ V2 = edit(
 V3 = edit(
     V2,
     host={"site": "braga", "ip": "10.62.0.10"},
-    wan={"interface_id": "WAN2", "role": "wan_2"},
-    lan={"interface_id": "INT_6"},
+    wan={"interface_id": "INT_2", "role": "wan_2"},
+    lan={"interface_id": "INT_7"},
     bgp={"site": "braga", "peer_ip": "10.62.0.2"},
 )
 
 UPDATE_HOST = """mutation($a: ID!, $h: ID!) { site(accountId: $a) {
   updateStaticHost(hostId: $h, input: {ip: "10.62.0.77"}) { hostId } } }"""
 UPDATE_WAN = """mutation($a: ID!, $s: ID!) { site(accountId: $a) { updateSocketInterface(siteId: $s,
-  socketInterfaceId: WAN2, input: {destType: CATO, name: "Fiber-A", bandwidth: {upstreamBandwidth: 40,
+  socketInterfaceId: INT_2, input: {destType: CATO, name: "Fiber-A", bandwidth: {upstreamBandwidth: 40,
   downstreamBandwidth: 200}, wan: {role: wan_2, precedence: ACTIVE}}) { siteId } } }"""
 UPDATE_BGP = """mutation($a: ID!, $i: UpdateBgpPeerInput!) { site(accountId: $a) {
   updateBgpPeer(input: $i) { bgpPeer { id } } } }"""
@@ -141,7 +141,7 @@ REMOVE_HOST = (
     """mutation($a: ID!, $h: ID!) { site(accountId: $a) { removeStaticHost(hostId: $h) { hostId } } }"""
 )
 DISABLE_PORT = """mutation($a: ID!, $s: ID!) { site(accountId: $a) { updateSocketInterface(siteId: $s,
-  socketInterfaceId: INT_6, input: {destType: INTERFACE_DISABLED}) { siteId } } }"""
+  socketInterfaceId: INT_7, input: {destType: INTERFACE_DISABLED}) { siteId } } }"""
 REMOVE_BGP = """mutation($a: ID!, $p: ID!) { site(accountId: $a) { removeBgpPeer(input: {id: $p}) { bgpPeer { id } } } }"""
 DELETE_GROUP = """mutation($a: ID!, $g: String!) { groups(accountId: $a) {
   deleteGroup(input: {input: $g}) { group { id } } } }"""
@@ -209,7 +209,7 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     desire(ws, V1)
     pulumi("up", "--yes", "--skip-preview")
     ids = ws.outputs()
-    assert ids["wan"].endswith(":WAN1") and ids["lan"].endswith(":INT_5")
+    assert ids["wan"].endswith(":INT_1") and ids["lan"].endswith(":INT_6")
     porto = ids["wan"].split(":")[0]
     assert live_peer(emu, ids["bgp"], porto)["md5AuthKey"] == MD5
     pulumi("preview", "--expect-no-changes")
@@ -228,7 +228,7 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     up = pulumi("up", "--yes", "--skip-preview")
     assert "4 replaced" in up.stdout, up.stdout
     new = ws.outputs()
-    assert new["wan"] == f"{porto}:WAN2" and new["lan"] == f"{porto}:INT_6"
+    assert new["wan"] == f"{porto}:INT_2" and new["lan"] == f"{porto}:INT_7"
     assert new["host"] != ids["host"] and new["bgp"] != ids["bgp"] and new["group"] == ids["group"]
     assert live_peer(emu, ids["bgp"], porto) is None
     braga = state_outputs(ws, "bgp")["site_id"]

@@ -1,14 +1,17 @@
 """Cato's audit trail for drift attribution: fetch it with discipline, match it to findings.
 
-Feed discipline:
-- pages of up to 1000 records, following ``marker`` while ``hasMore``; every call goes through the
-  client, whose rate limiter keeps us within auditFeed's 5 calls a minute;
+Feed discipline (cato-toolbox ``auditFeed/SPEC.md``, "Marker Semantics", observed behaviour: a
+marker is scoped to its ``timeFrame`` and must not be reused with another; the boundary is
+inclusive, so the last record can come back; the marker may not advance):
+- pages of up to 1000 records, following ``marker`` while ``hasMore`` within one ``timeFrame``;
+  every call goes through the client, whose rate limiter keeps us within 5 calls a minute;
+- a marker is only ever sent with the frame it was returned for; it is cached with that frame;
 - pages are streamed: a page is indexed and dropped, and only records about objects of interest
   (ids and names in the state or the live account) are kept;
-- records have no id, so each is identified by a hash of its content, which de-duplicates pages
-  that overlap (inclusive window boundaries, a re-fetch after a lost marker);
-- a small cache per account (the kept records plus the last marker) lets the next run ask only
-  for what is new.
+- records have no id, so each is identified by a hash of its content, which de-duplicates the
+  boundary record a marker returns again and windows that overlap;
+- a small cache per account (the kept records, what they cover, the last marker and its frame)
+  lets the next run ask only for the tail: a new frame from shortly before the last fetch.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ UI, OTHER_KEY, THIS_TOOL, NO_RECORD = "ui", "other-api-key", "this-tool", "no-au
 CAUSES = (UI, OTHER_KEY, THIS_TOOL, NO_RECORD)
 CACHE_VERSION = 1
 SKEW = timedelta(seconds=5)  # Cato's record time vs Pulumi's clock: same event, different clocks
+# A cached window is refetched from this long before its last fetch: records can be committed
+# (``insertion_date``) after the time they carry (``creation_date``).
+TAIL_OVERLAP = timedelta(minutes=2)
 
 
 def time_frame(start: datetime, end: datetime) -> str:
@@ -95,7 +101,8 @@ class AuditRecord:
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
-        d["time"] = iso(self.time)
+        # Full precision: records of one second keep their order when read back from the cache.
+        d["time"] = self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return d
 
     @classmethod
@@ -168,6 +175,7 @@ class AuditCache:
             "account_id": self.account_id,
             "endpoint": self.endpoint,
             "marker": None,
+            "marker_frame": None,
             "complete_from": None,
             "fetched_to": None,
             "records": [],
@@ -256,45 +264,45 @@ class AuditFeed:
     def fetch(self, start: datetime, end: datetime, interest: Interest | None) -> list[AuditRecord]:
         """Records in [start, end] that ``interest`` wants (all when it is None), oldest first."""
         kept: dict[str, AuditRecord] = {}
-        marker = None
+        fetch_from, marker = start, None
         cache = self.cache
+        fetched_at = datetime.now(UTC)
         if cache is not None:
             complete_from = parse_time(cache.data.get("complete_from"))
-            if complete_from is not None and complete_from <= start and cache.data.get("marker"):
-                marker = cache.data["marker"]
-                self.stats.marker_reused = True
+            fetched_to = parse_time(cache.data.get("fetched_to"))
+            if complete_from is not None and fetched_to is not None and complete_from <= start:
                 for d in cache.data.get("records") or []:
                     rec = AuditRecord.from_dict(d)
                     if rec.time >= start:
                         kept[rec.hash] = rec
                 self.stats.records_from_cache = len(kept)
+                fetch_from = max(start, min(fetched_to, end) - TAIL_OVERLAP)
+                if cache.data.get("marker_frame") == time_frame(fetch_from, end):
+                    marker = cache.data.get("marker")  # the very same frame: its marker is valid
+                    self.stats.marker_reused = marker is not None
             else:
                 cache.reset_feed()
+        frame = time_frame(fetch_from, end)
         try:
-            marker = self._pages(start, end, marker, interest, kept)
+            marker = self._pages(frame, marker, interest, kept)
         except ValidationError:
             if marker is None:
                 raise
-            # The feed no longer knows our marker (expired, or another feed): start over once.
-            kept.clear()
+            # The feed refused our marker (expired): fetch the frame again from its start, once.
             self.stats.marker_reused = False
-            if cache is not None:
-                cache.reset_feed()
-            marker = self._pages(start, end, None, interest, kept)
+            marker = self._pages(frame, None, interest, kept)
         records = sorted(kept.values(), key=lambda r: r.sort_key)
         if cache is not None:
-            self._store(cache, start, end, marker, records)
-        return [r for r in records if r.time <= end + SKEW]
+            self._store(cache, start, min(end, fetched_at), frame, marker, records)
+        return [r for r in records if start <= r.time <= end + SKEW]
 
     def _pages(
         self,
-        start: datetime,
-        end: datetime,
+        frame: str,
         marker: str | None,
         interest: Interest | None,
         kept: dict[str, AuditRecord],
     ) -> str | None:
-        frame = time_frame(start, end)
         seen = set(kept)
         while True:
             data = self.client.execute(
@@ -302,39 +310,44 @@ class AuditFeed:
             )
             self.stats.calls += 1
             page = data.get("auditFeed") or {}
-            count = 0
+            count = fresh = 0
             for acc in page.get("accounts") or []:
                 if acc.get("id") not in (None, self.account_id):
                     continue
                 for raw in acc.get("records") or []:
                     count += 1
                     rec = AuditRecord.from_raw(raw)
-                    if rec.hash in seen:
+                    if rec.hash in seen:  # the inclusive boundary, or an overlapping window
                         self.stats.duplicates += 1
                         continue
                     seen.add(rec.hash)
+                    fresh += 1
                     if interest is None or interest.wants(rec):
                         kept[rec.hash] = rec
-            self.stats.records_fetched += count
+            self.stats.records_fetched += fresh
             self.stats.records_kept = len(kept)
             if self.on_page:
                 self.on_page(self.stats.calls, self.stats.records_fetched)
-            marker = page.get("marker") or marker
+            previous, marker = marker, page.get("marker") or marker
             if not page.get("hasMore") or (count == 0 and not page.get("marker")):
                 return marker
+            if fresh == 0 and marker == previous:
+                return marker  # a marker that does not advance and nothing new: stop, not loop
 
     def _store(
         self,
         cache: AuditCache,
         start: datetime,
-        end: datetime,
+        fetched_to: datetime,
+        frame: str,
         marker: str | None,
         records: list[AuditRecord],
     ) -> None:
         cache.data.update(
             marker=marker,
+            marker_frame=frame,
             complete_from=iso(start),
-            fetched_to=iso(end),
+            fetched_to=iso(fetched_to),
             records=[r.to_dict() for r in records if r.time >= start],
         )
         cache.save()

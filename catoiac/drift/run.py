@@ -29,6 +29,7 @@ from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stac
 from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
 from .audit import (
     AUDIT_MODELS,
+    SKEW,
     AuditCache,
     AuditFeed,
     AuditModel,
@@ -209,6 +210,7 @@ class DriftRun:
         self.session.reader = AccountReader(client, on_page=self.progress.on_page)
         self.interest = Interest()
         self.targets: dict[int, list[Target]] = {}  # per finding (by id()), one per change or one for all
+        self.written: dict[int, datetime] = {}  # per finding: when the state last wrote the resource
         self.errors: list[dict[str, str]] = []
         self.warnings: list[str] = []
 
@@ -328,6 +330,8 @@ class DriftRun:
                 continue
             f = Finding(kind, ref, changes=group)
             self.targets[id(f)] = [self._change_target(base, model, ids, c) for c in group]
+            if res.modified or res.created:
+                self.written[id(f)] = res.modified or res.created
             out.append(f)
         check = FACT_CHECKS.get(res.spec_name)
         facts = check(desired, res.id, self.session.reader) if check else []
@@ -365,8 +369,10 @@ class DriftRun:
         for f in findings:
             targets = self.targets.get(id(f), [])
             if f.kind in (MODIFIED, REORDERED):
+                since = self.written.get(id(f))
                 f.change_attributions = [
-                    self._attribute_change(t, c, index, own) for t, c in zip(targets, f.changes, strict=False)
+                    self._attribute_change(t, c, index, own, since)
+                    for t, c in zip(targets, f.changes, strict=False)
                 ]
                 known = [a for a in f.change_attributions if a.record is not None]
                 f.attribution = (
@@ -390,9 +396,13 @@ class DriftRun:
                 f.attribution = Attribution.of(rec, own)
 
     def _attribute_change(
-        self, target: Target, c: Change, index: RecordIndex, own: OwnKey | None
+        self, target: Target, c: Change, index: RecordIndex, own: OwnKey | None, since: datetime | None = None
     ) -> Attribution:
         related = target.related(index)
+        if since is not None:
+            # A record with no values made before the state last wrote the resource cannot explain
+            # today's difference: that write set every managed field.
+            related = [r for r in related if r.before or r.after or r.time >= since - SKEW]
         if c.op == MOVED:
             rec = pick(related, fields={"index", "section"}, change_types=_CHANGES)
         else:
@@ -403,8 +413,9 @@ class DriftRun:
                 live_value=c.live if not isinstance(c.live, dict | list) else None,
                 change_types=_CHANGES,
             )
-        return Attribution.of(rec, own)
+        return Attribution.of(rec, own, _without_values(rec, related))
 
+    # -- ignores ----------------------------------------------------------------------------------------
     # -- ignores ----------------------------------------------------------------------------------------
     def apply_ignores(self, findings: list[Finding], today: date) -> list[tuple[IgnoreEntry, list[str]]]:
         expired: dict[int, tuple[IgnoreEntry, list[str]]] = {}
@@ -533,6 +544,27 @@ def _masked(c: Change) -> Change:
     if isinstance(c.desired, dict | list) or isinstance(c.live, dict | list):
         return replace(c, desired=mask_fields(c.desired), live=mask_fields(c.live))
     return c
+
+
+def _actor(r: AuditRecord) -> str:
+    return f"{r.actor_name or r.actor_id or 'an unknown actor'} ({'UI' if r.actor_kind == 'admin' else 'API key'})"
+
+
+def _without_values(rec: AuditRecord | None, related: list[AuditRecord]) -> str | None:
+    """Most Cato records say only that an object changed, not what or to what (KB 4413273463953:
+    values only for some policies such as the Internet and WAN firewall). The finding's live value
+    comes from the live read; when other actors also changed the object in the window, say so
+    rather than pretend the latest one made this change."""
+    if rec is None or rec.before or rec.after:
+        return None
+    others = {
+        _actor(r)
+        for r in related
+        if r.hash != rec.hash and r.change_type in _CHANGES and not r.before and not r.after
+    } - {_actor(rec)}
+    if not others:
+        return None
+    return f"Cato recorded no values; the object was also changed by {', '.join(sorted(others))}"
 
 
 _KIND_ORDER = {k: i for i, k in enumerate((DELETED, MODIFIED, REORDERED, DEVICE, UNMANAGED))}

@@ -41,6 +41,8 @@ from .registry import MUTATION, QUERY, Root, field_resolver
 from .store import Identity, Store
 
 GRAPHQL_PATH = "/api/v1/graphql2"
+# Queries whose answers move with the clock, not only with the state: never served from the cache.
+CLOCK_QUERIES = ("auditFeed", "eventsFeed", "accountMetrics", "socketPortMetrics", "xdr")
 _INTROSPECTION = ("__schema", "__type")  # counted under the default limit, as any unlisted operation
 
 
@@ -101,6 +103,11 @@ class Emulator:
                 Route("/_emulator/ratelimits", self._operator(self._ratelimits), methods=["GET", "POST"]),
                 Route("/_emulator/stats", self._operator(self._stats), methods=["GET", "DELETE"]),
                 Route("/_emulator/clock", self._operator(self._clock), methods=["POST"]),
+                Route(
+                    "/_emulator/monitoring/{account_id}/{action}",
+                    self._operator(self._monitoring),
+                    methods=["GET", "POST"],
+                ),
             ]
         )
 
@@ -247,10 +254,10 @@ class Emulator:
 
     def _execute(self, doc: DocumentNode, body: dict[str, Any], identity: Identity, op_type: str) -> dict:
         # Reads of unchanged state are answered from a cache: the answer depends only on the state
-        # version, the caller (private policy revisions) and the document. The audit feed depends on
-        # the clock too, so it is never cached.
+        # version, the caller (private policy revisions) and the document. Feeds and metrics depend on
+        # the clock too, so they are never cached.
         key = None
-        if op_type == "query" and "auditFeed" not in body["query"]:
+        if op_type == "query" and not any(q in body["query"] for q in CLOCK_QUERIES):
             key = (self._version, identity, body["query"], json.dumps(body.get("variables"), sort_keys=True),
                    body.get("operationName"))  # fmt: skip
             hit = self._answers.get(key)
@@ -385,6 +392,29 @@ class Emulator:
         if request.method == "DELETE":
             self.calls.clear()
         return JSONResponse({"calls": dict(self.calls), "total": sum(self.calls.values())})
+
+    async def _monitoring(self, request: Request) -> Response:
+        """Monitoring faults and injections: POST down, impair, restore, event, story; GET conditions."""
+        account_id, action = request.path_params["account_id"], request.path_params["action"]
+        try:
+            spec = await request.json() if request.method == "POST" else {}
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
+            result = await asyncio.to_thread(self.monitor, account_id, action, spec)
+        except (ValueError, KeyError, TypeError) as e:
+            return _error(f"monitoring {action}: {e}", 400)
+        return JSONResponse(result)
+
+    def monitor(self, account_id: str, action: str, spec: dict[str, Any]) -> Any:
+        from .domains import monitoring
+
+        with self.store.transaction():
+            if not self.store.account_exists(account_id):
+                raise ValueError(f"no account {account_id}")
+            operator = Identity("admin", "emulator-operator", "emulator operator", account_id)
+            result = monitoring.operate(RequestContext(self.store, operator, self.store.now()), action, spec)
+        self.state_changed()
+        return result
 
     async def _clock(self, request: Request) -> Response:
         spec = await request.json()

@@ -8,6 +8,13 @@ from ..feed import audit_value
 from .context import RequestContext
 
 CHANGE_TYPES = ("CREATED", "MODIFIED", "DELETED", "ENABLED", "DISABLED")
+# SDL ``AuditFieldName.module``: "a general marker of the modified area: administration,
+# configuration, security".
+MODULES = ("administration", "configuration", "security")
+# Cato KB 4413273463953: before and after values are recorded "for some policies, such as the
+# Internet Firewall and WAN Firewall"; other records say only what changed. Fail safe: values
+# only for those two policies' objects.
+VALUED_MODELS = ("InternetFirewall", "WanFirewall")
 
 
 def record(
@@ -23,9 +30,13 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Append one record. ``before``/``after`` become ``change_Before_<f>``/``change_After_<f>``
-    for the fields that changed, as Cato's feed does for property edits."""
+    """Append one record. For the firewall policies' objects (``VALUED_MODELS``), ``before``/``after``
+    become ``change_Before_<f>``/``change_After_<f>`` for the fields that changed; other records
+    carry no values, as on a real tenant."""
     assert change_type in CHANGE_TYPES, change_type
+    assert module in MODULES, module
+    if not model_type.startswith(VALUED_MODELS):
+        before = after = None
     now = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
     fields: dict[str, str] = {
         "change_type": change_type,

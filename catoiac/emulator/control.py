@@ -75,6 +75,52 @@ class EmulatorControl:
     def advance_clock(self, seconds: float) -> str:
         return self._ok(self._http.post("/_emulator/clock", json={"advance": seconds}))["now"]
 
+    # -- monitoring: what catoiac health sees --------------------------------------------------------
+    def _monitor(self, account_id: str, verb: str, /, **spec: Any) -> Any:
+        return self._ok(self._http.post(f"/_emulator/monitoring/{account_id}/{verb}", json=spec))
+
+    def take_down(self, account_id: str, site: str, link: str | None = None, **spec: Any) -> dict[str, Any]:
+        """Take a site (or one of its WAN links: slot, name or index) down; returns the condition."""
+        return self._monitor(account_id, "down", site=site, link=link, **spec)
+
+    def impair(
+        self,
+        account_id: str,
+        site: str,
+        link: str | None = None,
+        *,
+        loss_pct: float = 0,
+        latency_ms: float = 0,
+        jitter_ms: float = 0,
+        **spec: Any,
+    ) -> dict[str, Any]:
+        """Add packet loss, latency or jitter to a site's links (or one link); returns the condition."""
+        return self._monitor(account_id, "impair", site=site, link=link, loss_pct=loss_pct,
+                             latency_ms=latency_ms, jitter_ms=jitter_ms, **spec)  # fmt: skip
+
+    def set_ha(self, account_id: str, site: str, **status: str) -> dict[str, Any]:
+        """Make a site an HA pair in a state: readiness, keepalive, wan_connectivity, socket_version."""
+        return self._monitor(account_id, "ha", site=site, **status)
+
+    def set_operational_status(self, account_id: str, site: str, status: str) -> dict[str, Any]:
+        """A site's operational status (locked, disabled...) until restored."""
+        return self._monitor(account_id, "status", site=site, operational_status=status)
+
+    def restore(self, account_id: str, condition_id: str) -> dict[str, Any]:
+        """End a condition (a link back up, loss gone); its history stays."""
+        return self._monitor(account_id, "restore", id=condition_id)
+
+    def conditions(self, account_id: str) -> list[dict[str, Any]]:
+        return self._ok(self._http.get(f"/_emulator/monitoring/{account_id}/conditions"))
+
+    def inject_event(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """An eventsFeed event: event_type, event_sub_type, site, link and Cato's event fields."""
+        return self._monitor(account_id, "event", **fields)
+
+    def inject_story(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """An XDR story: site, producer, indication, criticality, status, summary, link."""
+        return self._monitor(account_id, "story", **fields)
+
     def close(self) -> None:
         self._http.close()
 

@@ -31,6 +31,7 @@ from graphql import (
     parse,
     print_ast,
     print_type,
+    validate_schema,
     visit,
 )
 from graphql.language.visitor import REMOVE
@@ -54,7 +55,7 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
     """Walk from Query and Mutation, keeping only spec'd fields on spec'd types."""
     kept: dict[str, GraphQLNamedType] = {}
     stack: list[GraphQLNamedType] = [real.query_type, real.mutation_type]
-    while stack or (stack := _unimplemented(real, kept)):
+    while stack or (stack := _unimplemented(real, kept, spec)):
         t = stack.pop()
         if t.name in kept or t.name in specified_scalar_types:
             continue
@@ -70,8 +71,8 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
                 kind = type(t)
                 kwargs = t.to_kwargs()
                 kwargs["fields"] = fields
-                if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
-                    kwargs["interfaces"] = []  # namespace types implement nothing in Cato's schema
+                # A trimmed type keeps the interfaces it implements (trimmed too when listed): a
+                # trimmed story incident still resolves as its interface.
                 t = kind(**kwargs)
             kept[t.name] = t
             for f in t.fields.values():
@@ -88,16 +89,19 @@ def _prune(real: GraphQLSchema, spec: dict[str, list[str]]) -> dict[str, GraphQL
     return kept
 
 
-def _unimplemented(real: GraphQLSchema, kept: dict[str, GraphQLNamedType]) -> list[GraphQLNamedType]:
+def _unimplemented(
+    real: GraphQLSchema, kept: dict[str, GraphQLNamedType], spec: dict[str, list[str]]
+) -> list[GraphQLNamedType]:
     """Cato's implementations of kept interfaces that no kept object type implements (such as
-    ``ActorRef``: AdminRef, ApiKeyRef): without them such a field could never resolve."""
+    ``ActorRef``: AdminRef, ApiKeyRef): without them such a field could never resolve. When the
+    spec lists some implementations (a story's incident kinds), only those are kept."""
     done = {i.name for t in kept.values() if isinstance(t, GraphQLObjectType) for i in t.interfaces}
-    return [
-        o
-        for t in kept.values()
-        if isinstance(t, GraphQLInterfaceType) and t.name not in done
-        for o in real.get_implementations(real.type_map[t.name]).objects
-    ]
+    out: list[GraphQLNamedType] = []
+    for t in kept.values():
+        if isinstance(t, GraphQLInterfaceType) and t.name not in done:
+            impls = real.get_implementations(real.type_map[t.name]).objects
+            out += [o for o in impls if o.name in spec] or impls
+    return out
 
 
 def _undocumented(t: GraphQLNamedType) -> GraphQLNamedType:
@@ -124,6 +128,12 @@ def generate(real_sdl: str, spec: dict[str, list[str]] | None = None) -> str:
     kept = _prune(real, spec if spec is not None else load_spec())
     order = ["Query", "Mutation"] + sorted(n for n in kept if n not in ("Query", "Mutation"))
     body = "\n\n".join(print_type(_undocumented(kept[n])) for n in order)
+    # A trimmed object must still have every field of the (trimmed) interfaces it implements.
+    problems = validate_schema(build_schema(body))
+    if problems:
+        raise ValueError(
+            "schema_spec.yaml makes an invalid schema: " + "; ".join(p.message for p in problems)
+        )
     return HEADER + body + "\n"
 
 

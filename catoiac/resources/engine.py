@@ -192,7 +192,7 @@ class Engine:
                 f"({details}). Make the program match, import, then change it."
             )
         claim = self._claim(session, props)
-        if claim is not None and self.spec.apply is None:
+        if claim is not None and not self.spec.journals_itself:
             claim.write("created", self.spec.name, key=self._key(wanted), id=str(resource_id), imported=True)
         if self.spec.read_live is not None:  # its outputs carry more than the inputs (item ids)
             found = self.spec.read_live(session, str(resource_id), _clean(props))
@@ -301,28 +301,16 @@ class Engine:
         session = self._session()
         claim = self._claim(session, props)
         inputs = self.canonical(self.inputs_of(props))
-        if self.spec.apply is not None:
+        if self.spec.journals_itself:
+            assert self.spec.apply is not None
             return self.spec.apply(session, None, None, inputs, claim)
         if claim is not None:
             taken = self._recover(session, claim, inputs)
             if taken is not None:
                 return taken
             claim.write("intent", self.spec.name, key=self._key(inputs))
-        op = self.spec.create
-        assert op is not None
-        variables = op.variables(None, inputs, session.reader)
         try:
-            data = self._execute(session, op.document, variables, inputs)
-            new_id = self._new_id(op, data, inputs)
-        except OutcomeUnknownError:
-            # The write may have happened: look it up by its natural key before trying again,
-            # so a retry never makes a duplicate.
-            self._invalidate(session)
-            new_id = self.find(session, inputs)
-            if new_id is None:
-                logger.info("%s: create outcome unknown and no object found; retrying", self.spec.name)
-                data = self._execute(session, op.document, variables, inputs)
-                new_id = self._new_id(op, data, inputs)
+            new_id = self._create_once(session, inputs)
         except CatoError as e:
             # Cato answered no: nothing was written, and the intent proves nothing any more.
             if claim is not None and not isinstance(e, OutcomeUnknownError | TransportError):
@@ -332,13 +320,34 @@ class Engine:
             raise
         finally:
             self._invalidate(session)
-        if new_id is None:
-            new_id = self.find(session, inputs)
-            if new_id is None:
-                raise CatoError(f"{self.spec.name} {inputs.get('name')!r} was created but cannot be found")
         if claim is not None:
             claim.write("created", self.spec.name, id=str(new_id))
         return new_id, self.outputs(session, new_id, inputs)
+
+    def _create_once(self, session: Session, inputs: Inputs) -> str:
+        """One create, by `apply` or by the create operation; a retry never makes a duplicate."""
+        if self.spec.apply is not None:
+            return self.spec.apply(session, None, None, inputs, None)[0]
+        op = self.spec.create
+        assert op is not None
+        variables = op.variables(None, inputs, session.reader)
+        try:
+            data = self._execute(session, op.document, variables, inputs)
+            new_id = self._new_id(op, data, inputs)
+        except OutcomeUnknownError:
+            # The write may have happened: look it up by its natural key before trying again.
+            self._invalidate(session)
+            new_id = self.find(session, inputs)
+            if new_id is None:
+                logger.info("%s: create outcome unknown and no object found; retrying", self.spec.name)
+                data = self._execute(session, op.document, variables, inputs)
+                new_id = self._new_id(op, data, inputs)
+        if new_id is None:
+            self._invalidate(session)
+            new_id = self.find(session, inputs)
+            if new_id is None:
+                raise CatoError(f"{self.spec.name} {inputs.get('name')!r} was created but cannot be found")
+        return str(new_id)
 
     def update(self, resource_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         session = self._session()
@@ -359,16 +368,18 @@ class Engine:
         claim = self._claim(session, props)
         if self.spec.apply is not None:
             self.spec.apply(session, resource_id, _clean(props), None, claim)
-            return
-        op = self.spec.delete
-        assert op is not None
-        inputs = self.inputs_of(props)
-        try:
-            session.client.execute(op.document, op.variables(resource_id, inputs, session.reader))
-        except NotFoundError:
-            logger.info("%s %s was already gone", self.spec.name, resource_id)
-        finally:
-            self._invalidate(session)
+            if self.spec.journals_itself:
+                return
+        else:
+            op = self.spec.delete
+            assert op is not None
+            inputs = self.inputs_of(props)
+            try:
+                session.client.execute(op.document, op.variables(resource_id, inputs, session.reader))
+            except NotFoundError:
+                logger.info("%s %s was already gone", self.spec.name, resource_id)
+            finally:
+                self._invalidate(session)
         entry = claim.read() if claim is not None else None
         if claim is not None and entry is not None and str(entry.get("id")) == str(resource_id):
             claim.forget()

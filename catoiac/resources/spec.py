@@ -64,6 +64,10 @@ class ResourceSpec:
     # create/update/delete call `apply` instead of the operations, and reads use `read_live`
     # instead of looking the id up in the `kind` collection.
     apply: ApplyFn | None = None
+    # Whether `apply` keeps the resource's journal entry itself (a policy: many objects per resource,
+    # claimed section by section). Otherwise the engine journals `apply`'s create as it journals an
+    # operation's (one object written in several calls, such as a group and its member batches).
+    journals_itself: bool = False
     read_live: ReadLiveFn | None = None
     # (live inputs, the state's inputs) -> live inputs: fills what the API never returns (write-only
     # fields) from the state, and keeps the form the state chose (a member named by name or by id).

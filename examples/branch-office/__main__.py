@@ -16,11 +16,12 @@ site = cato.SocketSite(
     location={"country_code": "PT", "city": "Lisbon", "timezone": "Europe/Lisbon"},
 )
 
-# Ports: the primary WAN link, and INT_5 as a LAN for the servers.
+# Ports of an X1600: INT_1/INT_2 are its WAN ports, INT_5 holds the native range (the site's own
+# LAN), the others are free: the primary WAN link on INT_1, and INT_6 as a LAN for the servers.
 wan = cato.SocketInterface(
     "wan1",
     site_id=site.id,
-    interface_id="WAN1",
+    interface_id="INT_1",
     dest_type="CATO",
     name="Fiber",
     upstream_bandwidth=100,
@@ -31,15 +32,16 @@ wan = cato.SocketInterface(
 servers_port = cato.SocketInterface(
     "servers-port",
     site_id=site.id,
-    interface_id="INT_5",
+    interface_id="INT_6",
     dest_type="LAN",
     name="Servers",
     subnet="10.141.0.0/24",
     local_ip="10.141.0.1",
 )
 
-# Ranges: printers behind LAN1 (on a VLAN), a lab routed behind the servers port. Taking the
-# interface from the port resource makes the range wait for the port to be a LAN.
+# Ranges: printers on the native range's port (INT_5 on an X1600: no interface needed), on a
+# VLAN; a lab routed behind the servers port. Taking the interface from the port resource makes
+# the range wait for the port to be a LAN.
 printers = cato.NetworkRange(
     "printers",
     site_id=site.id,

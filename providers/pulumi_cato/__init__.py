@@ -19,6 +19,7 @@ from .firewall import (
     WanFirewallSectionArgs,
 )
 from .inventory import (
+    AltWanArgs,
     BfdSettingsArgs,
     BgpPeer,
     BgpSummaryRouteArgs,
@@ -65,6 +66,7 @@ from .sites import DhcpArgs, NetworkRange, SiteLocationArgs, SocketSite
 
 __all__ = ["DhcpArgs", "NetworkRange", "SiteLocationArgs", "SocketSite"]
 __all__ += [
+    "AltWanArgs",
     "BfdSettingsArgs",
     "BgpPeer",
     "BgpSummaryRouteArgs",

@@ -42,15 +42,31 @@ class StaticHost(CatoResource, module="cato", name="StaticHost"):
         super().__init__(resource_name, props_of(locals()), opts)
 
 
-class SocketInterface(CatoResource, module="cato", name="SocketInterface"):
-    """The configuration of one port of a site's Socket, as a WAN link (``CATO``) or a LAN.
+class AltWanArgs(TypedDict, total=False):
+    private_network: Required[Input[str]]
+    """The alternative WAN's private subnet, e.g. ``172.16.0.0/30``."""
+    private_interface_ip: Required[Input[str]]
+    private_gateway_ip: Required[Input[str]]
+    private_vlan_tag: Input[int]
+    public_network: Input[str]
+    public_interface_ip: Input[str]
+    public_gateway_ip: Input[str]
+    public_vlan_tag: Input[int]
 
-    A port always exists: creating this resource configures it, deleting it returns the port to
-    its default (WAN1/WAN2: a CATO link with roles wan_1/wan_2; LAN1: LAN; other ports: disabled).
-    Its id is ``<site id>:<port>``, e.g. ``100001:INT_5`` (import by that id). Changing the site or
-    the port replaces it. LAN1's subnet is the site's native range: leave LAN1 to ``SocketSite``
-    unless you mean to change it here. Cato does not report a WAN link's ``precedence``, so a
-    change to it made outside Pulumi is not seen by refresh.
+
+class SocketInterface(CatoResource, module="cato", name="SocketInterface"):
+    """The configuration of one port of a site's Socket: a WAN link, a LAN, a LAG or an HA/VRRP port.
+
+    The ports depend on the site's model: X1500 has WAN1, WAN2, LAN1, LAN2 and USB1; X1600 INT_1
+    to INT_8 (X1600_LTE also LTE); X1700 INT_1 to INT_12; virtual sockets WAN1 (ESX: and WAN2) and
+    LAN1. A port always exists: creating this resource configures it, deleting it returns the
+    port to its model's default (the WAN ports WAN1/WAN2 or INT_1/INT_2: a CATO link with roles
+    wan_1/wan_2; the native range's port, LAN1 or INT_5 on X1600 or INT_3 on X1700: LAN; other
+    ports: disabled). Its id is ``<site id>:<port>``, e.g. ``100001:INT_6`` (import by that id).
+    Changing the site or the port replaces it. The native range's port is the site's native range:
+    leave it to ``SocketSite`` unless you mean to change it here. Cato does not report a WAN
+    link's ``precedence``, a LAG's ``lag_min_links`` or ``alt_wan``, so a change to them made
+    outside Pulumi is not seen by refresh.
     """
 
     _spec = "SocketInterface"
@@ -74,20 +90,28 @@ class SocketInterface(CatoResource, module="cato", name="SocketInterface"):
         local_ip: Input[str] | None = None,
         subnet: Input[str] | None = None,
         translated_subnet: Input[str] | None = None,
+        lag_min_links: Input[int] | None = None,
+        vrrp_type: Input[str] | None = None,
+        alt_wan: Input[AltWanArgs] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
         :param site_id: The site's id, e.g. ``site.id``.
-        :param interface_id: The port: ``WAN1``, ``WAN2``, ``LAN1``, ``LAN2``, ``INT_5``... ``USB1``, ``LTE``.
-        :param dest_type: ``CATO`` (a WAN link to the Cato cloud) or ``LAN``.
-        :param name: Port name, unique in the site (default: the port, e.g. ``INT_5``).
-        :param upstream_bandwidth: WAN only, required: Mbps from the site to Cato.
-        :param downstream_bandwidth: WAN only, required: Mbps from Cato to the site.
-        :param role: WAN only, required: ``wan_1`` ... ``wan_4``.
-        :param precedence: WAN only: ``ACTIVE`` (default), ``PASSIVE`` or ``LAST_RESORT``.
-        :param local_ip: LAN only, required: the Socket's address in ``subnet``.
-        :param subnet: LAN only, required: the port's native range, e.g. ``10.1.5.0/24``.
-        :param translated_subnet: LAN only: NAT subnet of the same size as ``subnet``.
+        :param interface_id: The port: ``WAN1``, ``LAN2``, ``INT_6``... ``USB1``, ``LTE`` (one of the site model's).
+        :param dest_type: ``CATO``, ``ALTERNATIVE`` or ``LAYER_2_WAN`` (WAN links); ``LAN``,
+            ``LAN_LAG_MASTER``, ``LAN_LAG_MASTER_AND_VRRP`` or ``VRRP_AND_LAN`` (LANs, with a native
+            range); ``LAN_LAG_MEMBER`` (joins the site's LAG master), ``LAN_AND_HA`` or ``VRRP``.
+        :param name: Port name, unique in the site (default: the port, e.g. ``INT_6``).
+        :param upstream_bandwidth: WAN links, required: Mbps from the site to Cato.
+        :param downstream_bandwidth: WAN links, required: Mbps from Cato to the site.
+        :param role: CATO only, required: ``wan_1`` ... ``wan_4``.
+        :param precedence: CATO only: ``ACTIVE`` (default), ``PASSIVE`` or ``LAST_RESORT``.
+        :param local_ip: LANs, required: the Socket's address in ``subnet``.
+        :param subnet: LANs, required: the port's native range, e.g. ``10.1.5.0/24``.
+        :param translated_subnet: LANs: NAT subnet of the same size as ``subnet``.
+        :param lag_min_links: LAG masters: links that must be up (default 1).
+        :param vrrp_type: VRRP, VRRP_AND_LAN, LAN_LAG_MASTER_AND_VRRP: ``DIRECT_LINK`` or ``VIA_SWITCH``.
+        :param alt_wan: ALTERNATIVE, LAYER_2_WAN: the alternative WAN's addressing.
         """
         super().__init__(resource_name, props_of(locals()), opts)
 

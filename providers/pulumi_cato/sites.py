@@ -72,9 +72,10 @@ class DhcpArgs(TypedDict, total=False):
 
 
 class NetworkRange(CatoResource, module="cato", name="NetworkRange"):
-    """A LAN range behind one of a site's LAN interfaces.
+    """A LAN range behind one of a site's LAN ports.
 
-    Moving a range to another site or interface replaces it.
+    Moving a range to another site or port replaces it. Leave ``interface`` out for the port of the
+    site's native range.
     """
 
     _spec = "NetworkRange"
@@ -104,7 +105,9 @@ class NetworkRange(CatoResource, module="cato", name="NetworkRange"):
         :param site_id: The site's id, e.g. ``site.id``.
         :param name: Range name, unique in the site.
         :param subnet: CIDR, e.g. ``10.1.2.0/24``; must not overlap other ranges of the account.
-        :param interface: LAN interface slot the range is behind: ``LAN1`` (default), ``LAN2``, ``INT_3``...
+        :param interface: The LAN port the range is behind (``LAN2``, ``INT_6``...). Default: the port
+            of the site's native range, which depends on the model: ``LAN1`` (X1500, virtual
+            sockets), ``INT_5`` (X1600, X1600_LTE), ``INT_3`` (X1700).
         :param range_type: ``Direct`` (default), ``Routed``, ``VLAN`` or ``SecondaryNative``.
         :param vlan: VLAN tag (required for ``VLAN`` ranges).
         :param local_ip: The Socket's address in the range.

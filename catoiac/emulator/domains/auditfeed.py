@@ -1,14 +1,19 @@
 """``auditFeed``: the account's audit trail, paged with markers like Cato's feed.
 
-Time frames: ``last.<ISO-8601 duration>`` and the ``utc.`` short forms. A page holds at most
-1000 records. The marker names the last record returned; a later call with the same marker
-(whatever the window) returns only records after it, so a caller that keeps its marker fetches
-only what is new. Window boundaries are inclusive.
+Time frames: ``last.<ISO-8601 duration>`` and the ``utc.`` short forms; window boundaries are
+inclusive. A page holds at most 1000 records. Markers behave as cato-toolbox ``auditFeed/SPEC.md``
+("Marker Semantics", observed behaviour) describes them:
+- shaped like ``1781883741985_``: the epoch milliseconds of the last record scanned, then ``_``
+  (and, only when several records share that millisecond, how many of them to skip);
+- scoped to the ``timeFrame`` they were returned for: a marker sent with another frame is refused
+  (fail safe: the SPEC says it "must not be reused"; a client that does gets an error, not records);
+  a marker this emulator never issued is refused too;
+- the boundary is inclusive: a call with a marker returns the last record of the previous page
+  again, and once drained, the marker does not advance.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,20 +70,32 @@ def parse_time_frame(value: str, now: datetime) -> tuple[datetime, datetime]:
     raise invalid(f"timeFrame {value!r}: the type must be 'last' or 'utc'")
 
 
-def encode_marker(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"audit:{seq}".encode()).decode()
+_MARKER = re.compile(r"^(\d+)_(\d*)$")
+# Markers issued, by (store, account, marker) -> the frame they belong to (per emulator process).
+_ISSUED: dict[tuple[int, str, str], str] = {}
 
 
-def decode_marker(marker: str | None) -> int:
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def encode_marker(ms: int, skip: int = 0) -> str:
+    return f"{ms}_{skip or ''}"
+
+
+def decode_marker(ctx: RequestContext, marker: str | None, frame: str) -> tuple[int, int] | None:
     if not marker:
-        return 0
-    try:
-        kind, _, seq = base64.urlsafe_b64decode(marker.encode()).decode().partition(":")
-        if kind == "audit":
-            return int(seq)
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise invalid(f"marker {marker!r} is not a marker this feed returned")
+        return None
+    m = _MARKER.match(marker)
+    issued = _ISSUED.get((id(ctx.store), ctx.account_id, marker))
+    if m is None or issued is None:
+        raise invalid(f"marker {marker!r} is not a marker this feed returned")
+    if issued != frame:
+        raise invalid(
+            f"marker {marker!r} belongs to timeFrame {issued!r}, not {frame!r}: "
+            "a marker is scoped to its timeFrame; start the new one without a marker"
+        )
+    return int(m[1]), int(m[2] or 0)
 
 
 def _field_value(rec: dict[str, Any], name: str) -> str | None:
@@ -144,27 +161,48 @@ def audit_feed(
     marker: str | None = None,
 ) -> dict[str, Any]:
     start, end = parse_time_frame(timeFrame, ctx.now)
-    after = decode_marker(marker)
+    position = decode_marker(ctx, marker, timeFrame)
+    scan_from, skip = start, 0
+    if position is not None:
+        # Inclusive: from the marker's millisecond on, skipping the records of that millisecond
+        # the previous page already had but its last one.
+        scan_from = max(start, datetime.fromtimestamp(position[0] / 1000, UTC))
+        skip = position[1]
     records: list[dict[str, Any]] = []
-    last = after
+    last_seq, last_ms, at_last_ms = 0, position[0] if position else None, skip
     valid_types = _entity_types(info)
+    scanned = 0
     # Scan in chunks so filters never cost a whole-table load.
     while len(records) < PAGE_SIZE:
-        chunk = ctx.store.audit_range(ctx.account_id, start, end, after_seq=last, limit=PAGE_SIZE)
+        chunk = ctx.store.audit_range(ctx.account_id, scan_from, end, after_seq=last_seq, limit=PAGE_SIZE)
         if not chunk:
             break
         for seq, rec in chunk:
-            last = seq
+            last_seq = seq
+            ms = _ms(datetime.strptime(rec["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC))
+            if position is not None and ms == position[0] and skip:
+                skip -= 1
+                continue
+            scanned += 1
+            at_last_ms = at_last_ms + 1 if ms == last_ms else 1
+            last_ms = ms
             if _matches(rec, filters or []):
                 records.append(_present(rec, valid_types))
                 if len(records) == PAGE_SIZE:
                     break
-    has_more = bool(ctx.store.audit_range(ctx.account_id, start, end, after_seq=last, limit=1))
+    has_more = bool(ctx.store.audit_range(ctx.account_id, start, end, after_seq=last_seq, limit=1))
+    if last_ms is None:
+        new_marker = marker or ""
+    else:
+        # The boundary record comes back on the next call: skip all but the last at its millisecond.
+        new_marker = encode_marker(last_ms, at_last_ms - 1)
+    if new_marker:
+        _ISSUED[(id(ctx.store), ctx.account_id, new_marker)] = timeFrame
     return {
         "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "to": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fetchedCount": len(records),
         "hasMore": has_more,
-        "marker": encode_marker(last),
+        "marker": new_marker,
         "accounts": [{"id": ctx.account_id, "records": lambda info, fieldNames=None: records}],
     }

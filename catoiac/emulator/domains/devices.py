@@ -20,6 +20,7 @@ import ipaddress
 import re
 from typing import Any
 
+from ...ports import native_port
 from ..context import RequestContext, invalid
 from ..registry import query
 from .sites import HOST, IFACE, RANGE, SITE, range_name, timestamp
@@ -57,8 +58,8 @@ def _devices(ctx: RequestContext) -> list[dict[str, Any]]:
     }
     for r in ranges:
         port = ports[r["interfaceId"]]
-        if r["rangeType"] == "Native" and port["slot"] == "LAN1":
-            s = sites[r["siteId"]]
+        s = sites[r["siteId"]]
+        if r["rangeType"] == "Native" and port["slot"] == native_port(s["connectionType"]):
             out.append(
                 common
                 | net(s["id"], r)

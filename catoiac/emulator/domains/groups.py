@@ -5,8 +5,12 @@ name ``entityLookup`` shows (``"<site> \\ <interface> \\ <range>"`` for a SITE_N
 SITE, HOST, NETWORK_INTERFACE, SITE_NETWORK_SUBNET. An unknown member is a NOT_FOUND error, and
 so is every FLOATING_SUBNET and GLOBAL_IP_RANGE (the emulator has none). Members are stored by id,
 so renames show through; removing a site, range, host or interface drops it from every group.
-``updateGroup`` replaces the members when ``members`` is given, then applies ``membersToAdd``
-and ``membersToRemove``. Names are unique per account.
+``updateGroup`` replaces the members when ``members`` is given, or applies ``membersToAdd`` and
+``membersToRemove``; SDL ``UpdateGroupInput``: they "can't be used together with the 'members'
+field", and an update may carry fewer than 500 members ("'membersToAdd + membersToRemove' or
+'members' must be less than 500"); a ``createGroup`` at most 500 ("a maximum of 500 members per
+createGroup mutation"). Names are "not guaranteed to be globally unique" (SDL ``Group.name``):
+duplicates are accepted, and a reference by a name two groups share is refused as ambiguous.
 
 Fixture section (``accounts[].groups``), after ``sites``::
 
@@ -32,6 +36,8 @@ from .lookup import TYPES, index, pick
 from .sites import HOST, IFACE, ON_DELETE, RANGE, SITE, api_input, log, new_id, timestamp
 
 GROUP = "group"
+MAX_CREATE_MEMBERS = 500  # SDL CreateGroupInput.members: "a maximum of 500 members per createGroup"
+MAX_UPDATE_MEMBERS = 499  # SDL UpdateGroupInput: "... must be less than 500"
 MEMBER_KINDS = {
     "SITE": SITE,
     "HOST": HOST,
@@ -68,6 +74,10 @@ def _get(ctx: RequestContext, ref: dict[str, Any]) -> dict[str, Any]:
         found = ctx.store.find_by_name(ctx.account_id, GROUP, ref["input"])
         if not found:
             raise CatoGraphQLError(f"Group with name {ref['input']} not found", "NOT_FOUND")
+        if len(found) > 1:
+            raise invalid(
+                f"Group name '{ref['input']}' is ambiguous ({len(found)} groups): refer to it by id"
+            )
         return found[0]
     g = ctx.store.get(ctx.account_id, GROUP, ref["input"])
     if g is None:
@@ -102,19 +112,9 @@ def view(ctx: RequestContext, g: dict[str, Any], refs: _Refs | None = None) -> d
     }
 
 
-def _audit_view(g: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": g["name"],
-        "description": g.get("description"),
-        "members": sorted(f"{m['type']}:{m['id']}" for m in g["members"]),
-    }
-
-
 def _save(ctx: RequestContext, g: dict[str, Any]) -> None:
     if not g["name"]:
         raise invalid("A group needs a name")
-    if any(o["id"] != g["id"] for o in ctx.store.find_by_name(ctx.account_id, GROUP, g["name"])):
-        raise invalid(f"Group name '{g['name']}' is already in use")
     ident = ctx.identity
     actor = {"__typename": "AdminRef" if ident.is_admin else "ApiKeyRef", "id": ident.id, "name": ident.name}
     g["audit"] = {"updatedBy": actor, "updatedTime": timestamp(ctx)}
@@ -126,6 +126,11 @@ def _add_members(current: list[dict], new: list[dict]) -> list[dict]:
 
 
 def create_group(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) -> dict[str, Any]:
+    if len(inp.get("members") or []) > MAX_CREATE_MEMBERS:
+        raise invalid(
+            f"createGroup takes at most {MAX_CREATE_MEMBERS} members ({len(inp['members'])} given): "
+            "add the rest with updateGroup membersToAdd"
+        )
     refs = _Refs(ctx)
     members = _add_members([], [refs.resolve(r) for r in inp.get("members") or []])
     g = {
@@ -135,11 +140,19 @@ def create_group(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = No
         "members": members,
     }
     _save(ctx, g)
-    log(ctx, GROUP, g["id"], g["name"], "CREATED", model="Group", module="Groups")
+    log(ctx, GROUP, g["id"], g["name"], "CREATED", model="Group")
     return view(ctx, g, refs)
 
 
 def update_group(ctx: RequestContext, inp: dict[str, Any]) -> dict[str, Any]:
+    delta = len(inp.get("membersToAdd") or []) + len(inp.get("membersToRemove") or [])
+    if inp.get("members") is not None and delta:
+        raise invalid("membersToAdd and membersToRemove can't be used together with the 'members' field")
+    if max(delta, len(inp.get("members") or [])) > MAX_UPDATE_MEMBERS:
+        raise invalid(
+            f"updateGroup can change fewer than {MAX_UPDATE_MEMBERS + 1} members at a time "
+            "('membersToAdd + membersToRemove' or 'members')"
+        )
     old, refs = _get(ctx, inp["group"]), _Refs(ctx)
     new = old | {k: inp[k] for k in ("name", "description") if inp.get(k) is not None}
     if inp.get("members") is not None:
@@ -148,17 +161,7 @@ def update_group(ctx: RequestContext, inp: dict[str, Any]) -> dict[str, Any]:
     drop = [refs.resolve(r) for r in inp.get("membersToRemove") or []]
     new["members"] = [m for m in new["members"] if m not in drop]
     _save(ctx, new)
-    log(
-        ctx,
-        GROUP,
-        new["id"],
-        new["name"],
-        "MODIFIED",
-        _audit_view(old),
-        _audit_view(new),
-        model="Group",
-        module="Groups",
-    )
+    log(ctx, GROUP, new["id"], new["name"], "MODIFIED", model="Group")
     return view(ctx, new, refs)
 
 
@@ -166,7 +169,7 @@ def delete_group(ctx: RequestContext, ref: dict[str, Any]) -> dict[str, Any]:
     g = _get(ctx, ref)
     out = view(ctx, g)
     ctx.store.delete(ctx.account_id, GROUP, g["id"])
-    log(ctx, GROUP, g["id"], g["name"], "DELETED", model="Group", module="Groups")
+    log(ctx, GROUP, g["id"], g["name"], "DELETED", model="Group")
     return out
 
 

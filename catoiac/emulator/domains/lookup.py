@@ -13,14 +13,14 @@ for, and so does the emulator (the argument is accepted and ignored):
 
 - site: ``type`` (SiteType), ``connType``, ``description``, ``countryCode``, ``countryName``,
   ``stateCode``, ``city``, ``address``, ``timezone``
-- siteRange: ``siteId``, ``siteName``, ``interfaceId`` (the networkInterface entity id),
-  ``interfaceName``, ``subnet``, ``rangeType``, ``vlan``, ``localIp``, ``gateway``,
-  ``translatedSubnet``, ``internetOnly``, ``mdnsReflector``, ``microsegmentation`` (Cato's name,
-  which Cato's own Terraform provider reads) and the same as ``dhcpMicrosegmentation``,
-  ``dhcpType``, ``dhcpIpRange``, ``dhcpRelayGroupId``
-- networkInterface: ``siteId``, ``siteName``, ``interfaceId`` (the port, e.g. ``INT_5``),
-  ``interfaceName``, ``subnet``, ``localIp``, ``destType``, ``upstreamBandwidth``,
-  ``downstreamBandwidth``, ``role``, ``precedence``
+- siteRange: ``siteId``, ``siteName``, ``interfaceName``, ``subnet``, ``rangeType`` (Cato's
+  internal names: NATIVE, SECONDARY_NATIVE, DIRECT_ROUTE, VLAN, ROUTED_ROUTE), ``vlanTag``,
+  ``gateway`` (the gateway of a routed range, the local IP of any other), ``translatedSubnet``
+  (the subnet itself when none is set), ``internetOnly``, ``mdnsReflector``,
+  ``microsegmentation``, ``dhcpType``, ``dhcpRange``, ``dhcpRelayGroupId``
+- networkInterface: ``siteId``, ``siteName``, ``interfaceId`` (the port as reads show it: ``"5"``
+  for INT_5, ``"LAN1"``), ``interfaceName``, ``subnet``, ``destType``, ``isDefault`` (the port
+  holding the site's native range), ``vrrpType``; no ``localIp``
 - host: ``ip``, ``macAddress``, ``siteId``, ``siteName``, ``interfaceName`` (the LAN it is on)
 - admin: ``email``; timezone: ``offset``; group, country, countryState: none
 
@@ -38,6 +38,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
+from ... import ports
 from ..catalog import COUNTRIES, COUNTRY_STATES, TIMEZONES
 from ..context import CatoGraphQLError, RequestContext, invalid, not_found
 from ..registry import query
@@ -72,27 +73,42 @@ def _sites(ctx: RequestContext) -> list[Item]:
     return out
 
 
+# entityLookup(siteRange) names range types by Cato's internal names (cato-cli before v3.0.66 read
+# "ROUTED_ROUTE"/"DIRECT_ROUTE"; the SDL's AddNetworkRangeInput descriptions use NATIVE,
+# SECONDARY_NATIVE, DIRECT_ROUTE, VLAN and ROUTED_ROUTE).
+LOOKUP_RANGE_TYPE = {
+    "Native": "NATIVE",
+    "SecondaryNative": "SECONDARY_NATIVE",
+    "Direct": "DIRECT_ROUTE",
+    "VLAN": "VLAN",
+    "Routed": "ROUTED_ROUTE",
+}
+
+
 def _ranges(ctx: RequestContext) -> list[Item]:
+    """Helper fields as a real tenant returns them: the local IP of a non-routed range in
+    ``gateway`` (TF resource_lan_interface.go: "for LAN interfaces, localIp is the same as
+    gateway"; cato-cli before v3.0.66 read local_ip from ``gateway``), no ``localIp``, an unset
+    ``translatedSubnet`` equal to the subnet (cato-cli compared the two), ``vlanTag`` and
+    ``dhcpRange`` (cato-cli's names), the range's port by ``interfaceName`` only."""
     sites, ifaces, out = _load(ctx, SITE), _load(ctx, IFACE), []
     for r in ctx.store.list(ctx.account_id, RANGE):
         s, i, dhcp = sites[r["siteId"]], ifaces[r["interfaceId"]], r["dhcpSettings"]
+        routed = r["rangeType"] == "Routed"
         helper = {
             "siteId": s["id"],
             "siteName": s["name"],
-            "interfaceId": i["id"],
             "interfaceName": i["name"],
             "subnet": r["subnet"],
-            "rangeType": r["rangeType"],
-            "vlan": r["vlan"],
-            "localIp": r["localIp"],
-            "gateway": r["gateway"],
-            "translatedSubnet": r["translatedSubnet"],
+            "rangeType": LOOKUP_RANGE_TYPE[r["rangeType"]],
+            "vlanTag": r["vlan"],
+            "gateway": r["gateway"] if routed else r["localIp"],
+            "translatedSubnet": r["translatedSubnet"] or r["subnet"],
             "internetOnly": r["internetOnly"],
             "mdnsReflector": r["mdnsReflector"],
             "microsegmentation": dhcp["dhcpMicrosegmentation"],
-            "dhcpMicrosegmentation": dhcp["dhcpMicrosegmentation"],
             "dhcpType": dhcp["dhcpType"],
-            "dhcpIpRange": dhcp["ipRange"],
+            "dhcpRange": dhcp["ipRange"],
             "dhcpRelayGroupId": dhcp["relayGroupId"],
         }
         out.append(
@@ -102,6 +118,11 @@ def _ranges(ctx: RequestContext) -> list[Item]:
 
 
 def _interfaces(ctx: RequestContext) -> list[Item]:
+    """The LAN ports (those with a native range). ``interfaceId`` is the port as reads show it:
+    ``"5"`` for INT_5, ``"LAN1"`` for named ports (TF and cato-cli add the ``INT_`` prefix);
+    there is no ``localIp`` (TF resource_lan_interface.go: "not available in networkInterface
+    entityLookup"); ``isDefault`` marks the port holding the site's native range (cato-cli
+    export_sites.py)."""
     sites, ranges, out = _load(ctx, SITE), _load(ctx, RANGE), []
     for i in ctx.store.list(ctx.account_id, IFACE):
         if i["nativeRangeId"]:
@@ -109,15 +130,12 @@ def _interfaces(ctx: RequestContext) -> list[Item]:
             helper = {
                 "siteId": s["id"],
                 "siteName": s["name"],
-                "interfaceId": i["slot"],
+                "interfaceId": i["index"],
                 "interfaceName": i["name"],
                 "subnet": ranges[i["nativeRangeId"]]["subnet"],
-                "localIp": ranges[i["nativeRangeId"]]["localIp"],
                 "destType": i["destType"],
-                "upstreamBandwidth": i["upstreamBandwidth"],
-                "downstreamBandwidth": i["downstreamBandwidth"],
-                "role": i["wanRole"],
-                "precedence": i["precedence"],
+                "isDefault": i["slot"] == ports.native_port(s["connectionType"]),
+                "vrrpType": (i.get("vrrp") or {}).get("vrrpType"),
             }
             out.append(_item(IFACE, i["id"], iface_name(s, i), helper, parents=[(SITE, s["id"])]))
     return out

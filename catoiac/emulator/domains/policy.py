@@ -109,6 +109,7 @@ ERRORS = {  # Cato's codes and messages (PolicyMutationError's documentation)
     "sectionNotExist": "Section does not exist",
     "sectionPositionInvalid": "Section position is invalid",
 }
+MAX_RULES = 10_000  # rules per policy: Cato KB 4414483096465 ("Cato Management Application limits")
 NOT_IN_BODY = frozenset({"id", "index", "section"})  # derived from the layout when served
 AUDIT_FIELDS = ("name", "description", "enabled", "action", "direction", "connectionOrigin")
 _savepoints = itertools.count()
@@ -126,7 +127,7 @@ class Failure(Exception):
 class Kind:
     field: str  # namespace field and store scope: internetFirewall
     prefix: str  # schema type prefix: InternetFirewall
-    module: str  # audit module
+    module: str  # audit module: one of the SDL's "administration, configuration, security"
     fixture: str  # fixture key
     audit_values: bool = False  # audit records carry before/after values (the two firewalls only)
     sub: str | None = None  # a rule's sub-rule field and mutation namespace (socketLan: firewall)
@@ -171,33 +172,33 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-# Every family of Cato's PolicyMutations: (field, type prefix, audit module). The firewalls' audit
-# records carry values (Cato KB 4413273463953); socketLan's rules hold `firewall` sub-rules.
+# Every family of Cato's PolicyMutations: (field, type prefix). The firewalls' audit records carry
+# values (Cato KB 4413273463953); socketLan's rules hold `firewall` sub-rules.
 FAMILIES = (
-    ("internetFirewall", "InternetFirewall", "Internet Firewall"),
-    ("wanFirewall", "WanFirewall", "WAN Firewall"),
-    ("wanNetwork", "WanNetwork", "WAN Network"),
-    ("tlsInspect", "TlsInspect", "TLS Inspection"),
-    ("socketLan", "SocketLan", "LAN Firewall"),
-    ("applicationControl", "ApplicationControl", "Application Control"),
-    ("appTenantRestriction", "AppTenantRestriction", "App Tenant Restriction"),
-    ("privateAccess", "PrivateAccess", "Private Access"),
-    ("remotePortFwd", "RemotePortFwd", "Remote Port Forwarding"),
-    ("terminalServer", "TerminalServer", "Terminal Server"),
-    ("antiMalwareFileHash", "AntiMalwareFileHash", "Anti-Malware File Hash"),
-    ("dynamicIpAllocation", "DynamicIpAllocation", "Dynamic IP Allocation"),
+    ("internetFirewall", "InternetFirewall"),
+    ("wanFirewall", "WanFirewall"),
+    ("wanNetwork", "WanNetwork"),
+    ("tlsInspect", "TlsInspect"),
+    ("socketLan", "SocketLan"),
+    ("applicationControl", "ApplicationControl"),
+    ("appTenantRestriction", "AppTenantRestriction"),
+    ("privateAccess", "PrivateAccess"),
+    ("remotePortFwd", "RemotePortFwd"),
+    ("terminalServer", "TerminalServer"),
+    ("antiMalwareFileHash", "AntiMalwareFileHash"),
+    ("dynamicIpAllocation", "DynamicIpAllocation"),
 )
 POLICIES = {
     field: Kind(
         field,
         prefix,
-        module,
+        "security",  # as the firewalls' (FIDELITY A6); assumed for the other families
         _snake(field),
         audit_values=field in ("internetFirewall", "wanFirewall"),
         sub="firewall" if field == "socketLan" else None,
         sub_prefix="SocketLanFirewall" if field == "socketLan" else "",
     )
-    for field, prefix, module in FAMILIES
+    for field, prefix in FAMILIES
 }
 
 
@@ -739,6 +740,8 @@ class FwMutations:
         p = self.p
         rev, st = self._begin()
         rid = str(uuid.uuid4())
+        if len(st["names"]) >= MAX_RULES:
+            raise Failure("PolicyInvalidEntity", f"a policy holds at most {MAX_RULES} rules")
         body = p.finish(p.resolve(input["rule"], p.kind.add_input), rid)
         self._unique_rule_name(st, body["name"], rid)
         op = {"op": "addRule", "id": rid, "name": body["name"], "at": input.get("at")}

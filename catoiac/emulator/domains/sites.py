@@ -5,10 +5,11 @@ the audit trail, and both the ``site`` namespace resolvers and the fixture seede
 
 State (one store entity each; the store kind is Cato's ``EntityType`` name):
 - ``site``: general details, as ``siteGeneralDetails`` returns them, plus ``connectionType``.
-- ``networkInterface``: one per socket port of the site's model (``slot`` is the
-  ``SocketInterfaceIDEnum`` value), created with the site. WAN1/WAN2 are ``CATO`` WAN links,
-  LAN1 is the ``LAN`` that holds the site's native range, the other ports start disabled.
-  An interface's subnet is its native range's subnet: a LAN interface always has one.
+- ``networkInterface``: one per port of the site's model (``catoiac/ports.py``: ``slot`` is the
+  ``SocketInterfaceIDEnum`` value, ``index`` how reads show it: ``"5"`` or ``"LAN1"``), created
+  with the site. The model's WAN ports (WAN1/WAN2, or INT_1/INT_2) start as ``CATO`` WAN links,
+  its native port (LAN1, INT_5 on X1600/X1600_LTE, INT_3 on X1700) is the ``LAN`` that holds the
+  site's native range, the other ports start disabled. A LAN port's subnet is its native range's.
 - ``siteRange``: ``NetworkRange`` fields plus ``siteId``/``interfaceId``. Ids are Cato-style
   base64 (``N<n>`` for native ranges, ``S<n>`` for the others).
 - ``host``, ``bgpPeer``: the API's fields plus ``siteId``.
@@ -20,13 +21,19 @@ Rules: unique site names per account, range names per interface and host/BGP-pee
 names per site; valid
 CIDRs given as network addresses; no two ranges in the account overlap; a local IP, DHCP range
 or host IP must lie inside its subnet (a static host inside one of its site's ranges: Cato
-reserves hosts on the site's LAN); a native range can't be removed and an interface holding the
-site's native range stays a LAN; a range can't be removed or shrunk while static hosts use it;
-country codes and timezones come from ``catalog``. Unknown ids give "<Kind> with id X not found".
+reserves hosts on the site's LAN); a native range can't be removed and the port holding the
+site's native range stays a LAN type; a range can't be removed or shrunk while static hosts use
+it; country codes, timezones and cities come from ``catalog``; at most 3,500 static hosts per
+site and 1,000 ranges per LAN port (KB 4414483096465). Unknown ids give "<Kind> with id X not
+found". Audit records carry no before/after values (only firewall policies' do).
 
 ``updateSocketInterface`` replaces the port's whole configuration (``destType`` is required):
-what the input leaves out returns to the port's default. Turning a LAN port into anything else
-removes its ranges; turning a port into a LAN needs ``lan {subnet localIp}`` (its native range).
+what the input leaves out returns to the port's default. The port must exist on the model and
+accept the destination type (``ports.Model.problem``: modem ports are CATO only, LAG types only
+on LAG-capable ports); a sub-input for another destination type is refused (the SDL's "Only
+relevant for ..."); a LAN_LAG_MEMBER needs a LAG master on the site. Turning a LAN port into
+anything else removes its ranges; turning a port into a LAN type needs ``lan {subnet localIp}``
+(its native range).
 
 Fixture section (``accounts[].sites``), loaded through the same functions, so the same rules hold::
 
@@ -43,9 +50,11 @@ Fixture section (``accounts[].sites``), loaded through the same functions, so th
         native_range: {subnet: 10.0.0.0/24, local_ip: 10.0.0.1, vlan: 10}   # or just "10.0.0.0/24"
         interfaces:                    # updateSocketInterface per port
           - {id: INT_5, dest_type: LAN, name: Servers, subnet: 10.5.0.0/24, local_ip: 10.5.0.1}
-          - {id: WAN1, dest_type: CATO, upstream_bandwidth: 100, downstream_bandwidth: 100,
+          - {id: INT_1, dest_type: CATO, upstream_bandwidth: 100, downstream_bandwidth: 100,
              role: wan_1, precedence: ACTIVE}
-        ranges:                        # addNetworkRange; interface: a port id or name, default LAN1
+          - {id: INT_4, dest_type: LAN_LAG_MEMBER}   # needs a LAN_LAG_MASTER port (lag_min_links: 2)
+        ranges:                        # addNetworkRange; interface: a port id or name, default: the
+                                       # native range's port (LAN1, INT_5 or INT_3: catoiac/ports.py)
           - {name: Printers, subnet: 10.0.1.0/24, range_type: Routed, gateway: 10.0.0.254}
           - {name: Voice, subnet: 10.0.2.0/24, range_type: VLAN, vlan: 20, local_ip: 10.0.2.1}
         hosts: [{name: printer-1, ip: 10.0.0.10, mac: "00:11:22:33:44:55"}]
@@ -67,6 +76,8 @@ from typing import Any
 
 from graphql import GraphQLError, coerce_input_value
 
+from ... import ports
+from ...cities import city_problem
 from .. import audit
 from ..catalog import COUNTRIES, TIMEZONES
 from ..context import CatoGraphQLError, RequestContext, invalid, not_found
@@ -87,32 +98,18 @@ _ID_START = {SITE: 100000, IFACE: 200000, RANGE: 300000, HOST: 400000, BGP: 5000
 # Entities a removal took with it: (kind, id) pairs. groups.py drops them from groups.
 ON_DELETE: list[Callable[[RequestContext, list[tuple[str, str]]], None]] = []
 
-# -- socket models ------------------------------------------------------------------------------
-_PHYSICAL = ["WAN1", "WAN2", "LAN1", "LAN2"]
-MODELS: dict[str, list[str]] = {
-    "SOCKET_X1500": [*_PHYSICAL, "USB1"],
-    "SOCKET_X1600": [*_PHYSICAL, *(f"INT_{i}" for i in range(5, 9))],
-    "SOCKET_X1600_LTE": [*_PHYSICAL, *(f"INT_{i}" for i in range(5, 9)), "LTE"],
-    "SOCKET_X1700": [*_PHYSICAL, *(f"INT_{i}" for i in range(5, 13))],
-    "SOCKET_ESX1500": ["WAN1", "WAN2", "LAN1"],
-    "SOCKET_AWS1500": ["WAN1", "LAN1"],
-    "SOCKET_AZ1500": ["WAN1", "LAN1"],
-    "SOCKET_GCP1500": ["WAN1", "LAN1"],
-}
-PORT_INDEX = {"WAN1": "1", "WAN2": "2", "LAN1": "3", "LAN2": "4"} | {f"INT_{i}": str(i) for i in range(5, 13)}
-LAN_TYPES = {"LAN", "LAN_AND_HA", "LAN_LAG_MASTER", "LAN_LAG_MASTER_AND_VRRP", "VRRP_AND_LAN"}
-WAN_TYPES = {"CATO", "ALTERNATIVE", "LAYER_2_WAN"}
+# -- socket models: catoiac/ports.py holds each model's ports (shared with the provider) --------
+LAN_TYPES = set(ports.LAN_DESTS)  # a port of these types holds a native range
+WAN_TYPES = set(ports.WAN_DESTS)
 _BANDWIDTH = (
     "upstreamBandwidth",
     "downstreamBandwidth",
     "upstreamBandwidthMbpsPrecision",
     "downstreamBandwidthMbpsPrecision",
 )
-_PORT_DEFAULTS = {
-    "WAN1": {"destType": "CATO", "wanRole": "wan_1", "precedence": "ACTIVE"},
-    "WAN2": {"destType": "CATO", "wanRole": "wan_2", "precedence": "ACTIVE"},
-    "LAN1": {"destType": "LAN"},
-}
+# Entity limits, Cato KB 4414483096465 ("Cato Management Application limits").
+MAX_HOSTS_PER_SITE = 3500
+MAX_RANGES_PER_PORT = 1000
 DEFAULT_BANDWIDTH = 10  # Mbps, each way, on a WAN link nobody configured
 POPS = {
     "101": "Amsterdam",
@@ -203,13 +200,12 @@ def log(
     obj_id: str,
     name: str,
     change: str,
-    before=None,
-    after=None,
     *,
     model: str | None = None,
-    module: str = "Sites",
 ) -> None:
-    """One audit record; seeding writes none (it is history before any drift window)."""
+    """One audit record, without before/after values: Cato records those only for some policies
+    (KB 4413273463953, "such as the Internet Firewall and WAN Firewall"). Seeding writes none (it
+    is history before any drift window)."""
     if ctx.scratch.get("seeding"):
         return
     audit.record(
@@ -219,24 +215,8 @@ def log(
         object_type=kind,
         change_type=change,
         model_type=model or _MODEL[kind],
-        module=module,
-        before=before,
-        after=after,
+        module="configuration",
     )
-
-
-_INTERNAL = {"id", "siteId", "interfaceId", "nativeRangeId", "creationTime", "slot", "index"}
-
-
-def flat(rec: dict[str, Any]) -> dict[str, Any]:
-    """Audit view: user-facing fields, nested inputs flattened one level (siteLocation.timezone -> timezone)."""
-    out: dict[str, Any] = {}
-    for k, v in rec.items():
-        if isinstance(v, dict):
-            out.update({kk: vv for kk, vv in v.items() if kk not in _INTERNAL})
-        elif k not in _INTERNAL:
-            out[k] = v
-    return out
 
 
 def _merge(old: dict[str, Any], inp: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
@@ -314,6 +294,10 @@ def _check_location(loc: dict[str, Any]) -> None:
         raise invalid(f"Unknown timezone '{loc.get('timezone')}'")
     if loc.get("stateCode") and not loc["stateCode"].startswith(f"{loc['countryCode']}-"):
         raise invalid(f"State code '{loc['stateCode']}' is not a state of {loc['countryCode']}")
+    # SDL AddSiteLocationInput.city: "city name, must belong to the country or country and state".
+    problem = city_problem(loc.get("cityName"), loc.get("countryCode"), loc.get("stateCode"))
+    if problem:
+        raise invalid(f"Invalid city: {problem}")
 
 
 def _pop(ref: dict[str, Any] | None) -> dict[str, str] | None:
@@ -348,14 +332,15 @@ def add_site(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) 
         "creationTime": timestamp(ctx),
     }
     put(ctx, SITE, site)
-    for slot in MODELS[conn]:
+    model = ports.model(conn)
+    for port in model.ports:
         iface = {
-            **_port_defaults(slot),
+            **_port_defaults(port),
             "id": new_id(ctx, IFACE),
             "siteId": site["id"],
             "nativeRangeId": None,
         }
-        if slot == "LAN1":
+        if port.id == model.native:
             native_range = {
                 "name": "Native Range",
                 "rangeType": "Native",
@@ -387,7 +372,7 @@ def update_site(ctx: RequestContext, site_id: str, inp: dict[str, Any]) -> None:
             "secondary": _pop(p.get("secondary")),
         }
     put(ctx, SITE, new)
-    log(ctx, SITE, site_id, new["name"], "MODIFIED", flat(old), flat(new))
+    log(ctx, SITE, site_id, new["name"], "MODIFIED")
 
 
 def remove_site(ctx: RequestContext, site_id: str) -> None:
@@ -404,46 +389,83 @@ def remove_site(ctx: RequestContext, site_id: str) -> None:
 
 
 # -- interfaces -----------------------------------------------------------------------------------
-def _port_defaults(slot: str) -> dict[str, Any]:
-    port = {
-        "slot": slot,
-        "index": PORT_INDEX.get(slot, slot),
-        "name": slot,
-        "destType": "INTERFACE_DISABLED",
-        "wanRole": None,
-        "precedence": None,
+def _port_defaults(port: ports.Port) -> dict[str, Any]:
+    rec = {
+        "slot": port.id,
+        "index": port.index,
+        "name": port.id,
+        "destType": port.default_dest,
+        "wanRole": port.wan_role,
+        "precedence": "ACTIVE" if port.wan_role else None,
         "lag": None,
         "vrrp": None,
         "offCloud": None,
         "altWan": None,
     }
-    port.update(_PORT_DEFAULTS.get(slot, {}))
-    wan = port["destType"] in WAN_TYPES
-    return port | {k: (DEFAULT_BANDWIDTH if wan else None) for k in _BANDWIDTH}
+    wan = rec["destType"] in WAN_TYPES
+    return rec | {k: (DEFAULT_BANDWIDTH if wan else None) for k in _BANDWIDTH}
 
 
 def interface_of(ctx: RequestContext, site_id: str, slot: str) -> dict[str, Any] | None:
     return next((i for i in children(ctx, IFACE, site_id) if i["slot"] == slot), None)
 
 
-def interface_flat(ctx: RequestContext, iface: dict[str, Any]) -> dict[str, Any]:
-    native = ctx.store.get(ctx.account_id, RANGE, iface["nativeRangeId"] or "") or {}
-    return flat(iface) | {"subnet": native.get("subnet"), "localIp": native.get("localIp")}
+def native_interface(ctx: RequestContext, site: dict[str, Any]) -> dict[str, Any] | None:
+    """The port holding the site's own native range (LAN1, INT_5 or INT_3 by model)."""
+    return interface_of(ctx, site["id"], ports.native_port(site["connectionType"]))
+
+
+def _check_port_input(site: dict, slot: str, inp: dict[str, Any]) -> None:
+    """The model's port table, then the SDL's "Only relevant for ..." per sub-input: a sub-input
+    for another destination type is refused (fail safe: the provider must never rely on Cato
+    ignoring it)."""
+    dest = inp["destType"]
+    problem = ports.model(site["connectionType"]).problem(slot, dest)
+    if problem:
+        raise invalid(problem)
+    for key, dests in ports.RELEVANT.items():
+        if inp.get(key) is not None and dest not in dests:
+            raise invalid(f"{key} is only relevant for {', '.join(dests)}, not {dest}")
+    if (inp.get("lag") or {}).get("minLinks") is not None and inp["lag"]["minLinks"] < 1:
+        raise invalid("lag.minLinks must be at least 1")
+
+
+def _check_lag(ctx: RequestContext, site: dict, old: dict, dest: str) -> None:
+    """A LAG member joins the site's LAG master (TF lan_interface_lag_member docs: members depend
+    on the master; cato-cli's X1600 template pairs an INT_5 master with an INT_4 member), and a
+    master with members stays a master."""
+    others = [i for i in children(ctx, IFACE, site["id"]) if i["id"] != old["id"]]
+    masters = [i for i in others if i["destType"] in ports.LAG_MASTERS]
+    if dest == ports.LAG_MEMBER and not masters:
+        raise invalid(
+            f"Interface {old['slot']} can't be a {ports.LAG_MEMBER}: site '{site['name']}' has no "
+            f"{' or '.join(ports.LAG_MASTERS)} port; configure the master first"
+        )
+    members = [i["slot"] for i in others if i["destType"] == ports.LAG_MEMBER]
+    if old["destType"] in ports.LAG_MASTERS and dest not in ports.LAG_MASTERS and members and not masters:
+        raise invalid(
+            f"Interface {old['slot']} is the LAG master of {', '.join(members)}: change the members first"
+        )
 
 
 def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str, Any]) -> None:
     site = get(ctx, SITE, site_id)
     old = interface_of(ctx, site["id"], slot)
+    _check_port_input(site, slot, inp)
     if old is None:
         raise invalid(f"Socket interface {slot} does not exist on a {site['connectionType']} site")
-    before = interface_flat(ctx, old)
+    _check_lag(ctx, site, old, inp["destType"])
+    port = ports.model(site["connectionType"]).port(slot)
+    assert port is not None
     new = {
-        **_port_defaults(slot),
+        **_port_defaults(port),
         "id": old["id"],
         "siteId": site["id"],
         "nativeRangeId": old["nativeRangeId"],
     }
     new["destType"], new["name"] = inp["destType"], inp.get("name") or slot
+    if new["destType"] not in WAN_TYPES:
+        new.update({k: None for k in (*_BANDWIDTH, "wanRole", "precedence")})
     _unique(ctx, IFACE, new, site)
     new.update({k: v for k, v in (inp.get("bandwidth") or {}).items() if v is not None})
     if inp.get("wan"):
@@ -466,15 +488,13 @@ def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str
             f"Interface {slot} as {new['destType']} needs lan {{subnet, localIp}}: its native range"
         )
     elif not is_lan and new["nativeRangeId"]:
-        if slot == "LAN1":
-            raise invalid(f"Interface {slot} holds the site's native range; it must stay a LAN interface")
         for r in children(ctx, RANGE, site["id"]):
             if r["interfaceId"] == old["id"]:
                 _require_hosts_covered(ctx, site["id"], r["id"], None)
                 _delete_range(ctx, r)
         new["nativeRangeId"] = None
     put(ctx, IFACE, new)
-    log(ctx, IFACE, new["id"], iface_name(site, new), "MODIFIED", before, interface_flat(ctx, new))
+    log(ctx, IFACE, new["id"], iface_name(site, new), "MODIFIED")
 
 
 # -- network ranges -------------------------------------------------------------------------------
@@ -586,6 +606,12 @@ def add_range(ctx: RequestContext, iface_id: str, inp: dict[str, Any], explicit_
             "An interface has one native range, set with the interface; add a Direct, Routed or VLAN range"
         )
     site = get(ctx, SITE, iface["siteId"])
+    on_port = sum(1 for r in children(ctx, RANGE, site["id"]) if r["interfaceId"] == iface["id"])
+    if on_port >= MAX_RANGES_PER_PORT:
+        raise invalid(
+            f"Network interface {iface['name']} already has {on_port} network ranges: "
+            f"the limit is {MAX_RANGES_PER_PORT} per LAN port"
+        )
     rec = _create_range(ctx, site, iface, inp, explicit_id)
     log(ctx, RANGE, rec["id"], range_name(site, iface, rec), "CREATED")
     return rec["id"]
@@ -595,7 +621,7 @@ def update_range(ctx: RequestContext, range_id: str, inp: dict[str, Any]) -> Non
     old = get(ctx, RANGE, range_id)
     new = _change_range(ctx, old, inp)
     site, iface = get(ctx, SITE, new["siteId"]), get(ctx, IFACE, new["interfaceId"])
-    log(ctx, RANGE, range_id, range_name(site, iface, new), "MODIFIED", flat(old), flat(new))
+    log(ctx, RANGE, range_id, range_name(site, iface, new), "MODIFIED")
 
 
 def remove_range(ctx: RequestContext, range_id: str) -> None:
@@ -625,6 +651,14 @@ def add_host(ctx: RequestContext, site_id: str, inp: dict[str, Any], explicit_id
     site = get(ctx, SITE, site_id)
     rec = {"id": new_id(ctx, HOST, explicit_id), "siteId": site["id"], "creationTime": timestamp(ctx)}
     rec |= {f: inp.get(f) for f in HOST_FIELDS}
+    count = ctx.store.execute(
+        "SELECT count(*) FROM entities WHERE account_id=? AND kind=? AND parent_id=?",
+        (ctx.account_id, HOST, site["id"]),
+    ).fetchone()[0]
+    if count >= MAX_HOSTS_PER_SITE:
+        raise invalid(
+            f"Site '{site['name']}' already has {count} static hosts: the limit is {MAX_HOSTS_PER_SITE} per site"
+        )
     _validate_host(ctx, site, rec)
     put(ctx, HOST, rec)
     log(ctx, HOST, rec["id"], rec["name"], "CREATED")
@@ -636,7 +670,7 @@ def update_host(ctx: RequestContext, host_id: str, inp: dict[str, Any]) -> None:
     new = _merge(old, inp, HOST_FIELDS)
     _validate_host(ctx, get(ctx, SITE, old["siteId"]), new)
     put(ctx, HOST, new)
-    log(ctx, HOST, host_id, new["name"], "MODIFIED", flat(old), flat(new))
+    log(ctx, HOST, host_id, new["name"], "MODIFIED")
 
 
 def remove_host(ctx: RequestContext, host_id: str) -> None:
@@ -686,8 +720,8 @@ def _validate_bgp(ctx: RequestContext, site: dict, rec: dict) -> None:
 
 def bgp_view(ctx: RequestContext, rec: dict[str, Any]) -> dict[str, Any]:
     site = get(ctx, SITE, rec["siteId"])
-    lan1 = interface_of(ctx, site["id"], "LAN1") or {}
-    native = ctx.store.get(ctx.account_id, RANGE, lan1.get("nativeRangeId") or "") or {}
+    port = native_interface(ctx, site) or {}
+    native = ctx.store.get(ctx.account_id, RANGE, port.get("nativeRangeId") or "") or {}
     return rec | {
         "site": {"id": site["id"], "name": site["name"]},
         "catoIp": native.get("localIp") or "0.0.0.0",
@@ -709,7 +743,7 @@ def update_bgp_peer(ctx: RequestContext, inp: dict[str, Any]) -> dict[str, Any]:
     new = _merge(old, _bgp_body(ctx, inp), [k for k in inp if k != "id"])
     _validate_bgp(ctx, get(ctx, SITE, old["siteId"]), new)
     put(ctx, BGP, new)
-    log(ctx, BGP, new["id"], new["name"], "MODIFIED", flat(old), flat(new))
+    log(ctx, BGP, new["id"], new["name"], "MODIFIED")
     return bgp_view(ctx, new)
 
 
@@ -860,9 +894,11 @@ def _seed_site(ctx: RequestContext, s: dict[str, Any]) -> None:
         },
     )
     site_id = add_site(ctx, inp, s.get("id"))
+    site = get(ctx, SITE, site_id)
+    native_port = native_interface(ctx, site)
+    assert native_port is not None
     if native.get("local_ip"):
-        lan1 = interface_of(ctx, site_id, "LAN1")
-        _change_range(ctx, get(ctx, RANGE, lan1["nativeRangeId"]), {"localIp": native["local_ip"]})
+        _change_range(ctx, get(ctx, RANGE, native_port["nativeRangeId"]), {"localIp": native["local_ip"]})
     for i in s.get("interfaces", []):
         i = camel(i)
         body = {"destType": i["destType"], "name": i.get("name")}
@@ -876,11 +912,15 @@ def _seed_site(ctx: RequestContext, s: dict[str, Any]) -> None:
                 "localIp": i.get("localIp"),
                 "translatedSubnet": i.get("translatedSubnet"),
             }
+        if i.get("lagMinLinks"):
+            body["lag"] = {"minLinks": i["lagMinLinks"]}
+        if i.get("vrrpType"):
+            body["vrrp"] = {"vrrpType": i["vrrpType"]}
         update_interface(ctx, site_id, i["id"], api_input("UpdateSocketInterfaceInput", body))
     ifaces = children(ctx, IFACE, site_id)
     for r in s.get("ranges", []):
         r = camel(r)
-        port = r.pop("interface", "LAN1")
+        port = r.pop("interface", native_port["slot"])
         iface = next((i for i in ifaces if port in (i["slot"], i["name"])), None)
         if iface is None:
             raise ValueError(f"site {s['name']}: range {r.get('name')}: no interface {port!r}")

@@ -3,20 +3,27 @@
 Configuration comes from state (name, type, connection type, location, description, the ports'
 destination types and bandwidths, the socket and its serial, static host count). Runtime facts
 are plausible constants: every socket is connected and active since the site was created, on
-the PoP nearest its timezone, running one socket version, without HA. ``users`` is empty.
+the PoP nearest its timezone, running one socket version, without HA; the ``RUNTIME`` hooks
+(``monitoring``) then apply what the operator took down and what the config disabled. ``users``
+is empty.
 ``sites(siteIDs)`` (or the deprecated ``ids``) keeps only the listed sites.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ...ports import native_port
 from ..catalog import COUNTRIES, COUNTRY_STATES
 from ..context import RequestContext
 from ..registry import query
 from .sites import HOST, IFACE, POPS, RANGE, SITE, WAN_TYPES, timestamp
 
 SOCKET_VERSION, SOCKET_VERSION_NUMBER = "22.0.19250", 22019250
+# Runtime state other domains simulate (monitoring: sites and links down, ports disabled by config):
+# each hook adjusts one site's snapshot in place, given the site and its port records.
+RUNTIME: list[Callable[[RequestContext, dict[str, Any], list[dict[str, Any]], dict[str, Any]], None]] = []
 _POP_BY_REGION = {"Europe": "102", "America": "104", "Asia": "106", "Australia": "108", "Pacific": "108"}
 
 
@@ -159,12 +166,14 @@ def sites(ctx: RequestContext, wanted: set[str] | None) -> list[dict[str, Any]]:
     out = []
     for s in acc.list(ctx.account_id, SITE):
         if wanted is None or s["id"] in wanted:
-            lan1 = next((p for p in ports[s["id"]] if p["slot"] == "LAN1"), {})
-            out.append(
-                site_snapshot(
-                    ctx, s, ports[s["id"]], native.get(lan1.get("nativeRangeId")), hosts.get(s["id"], 0)
-                )
+            home = native_port(s["connectionType"])
+            lan = next((p for p in ports[s["id"]] if p["slot"] == home), {})
+            snap = site_snapshot(
+                ctx, s, ports[s["id"]], native.get(lan.get("nativeRangeId")), hosts.get(s["id"], 0)
             )
+            for hook in RUNTIME:
+                hook(ctx, s, ports[s["id"]], snap)
+            out.append(snap)
     return out
 
 

@@ -1,9 +1,16 @@
-"""NetworkRange: a LAN range (direct, routed, VLAN...) behind a site's LAN interface."""
+"""NetworkRange: a LAN range (direct, routed, VLAN...) behind one of a site's LAN ports.
+
+``interface`` is the port (SocketInterfaceIDEnum: ``LAN2``, ``INT_6``...); left out, the range is
+on the port holding the site's native range, which depends on the site's model (LAN1; INT_5 on
+X1600/X1600_LTE; INT_3 on X1700: ``catoiac/ports.py``). Read back, a range on that port shows no
+``interface`` unless the program named one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ... import ports
 from ..enums import enum_values
 from ..spec import Operation, ResourceSpec
 from .common import NAME, camel, ip_in, prune
@@ -14,7 +21,7 @@ SCHEMA = {
     "required": ["site_id", "name", "subnet"],
     "properties": {
         "site_id": {"type": "string", "minLength": 1},
-        "interface": {"enum": enum_values("SocketInterfaceIDEnum"), "default": "LAN1"},
+        "interface": {"enum": enum_values("SocketInterfaceIDEnum")},
         "name": NAME,
         "range_type": {"enum": [t for t in enum_values("SubnetType") if t != "Native"], "default": "Direct"},
         "subnet": {"type": "string", "format": "cidr"},
@@ -91,11 +98,34 @@ def _dhcp(i: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _native_port(site_id: str, view) -> str | None:
+    """The port holding a site's native range: Cato's ``isDefault`` port, else the model's."""
+    for port in view.get("interfaces").values():
+        if port["site_id"] == site_id and port.get("is_default"):
+            return port["interface_id"]
+    conn = (view.get("sites").get(site_id) or {}).get("connection_type")
+    return ports.native_port(conn) if conn in ports.MODELS else None
+
+
 def _lan_interface_id(i: dict[str, Any], view) -> str:
+    site_id = str(i["site_id"])
+    port = i.get("interface") or _native_port(site_id, view)
     for itf in view.get("interfaces").values():
-        if itf["site_id"] == i["site_id"] and itf["interface_id"] == i["interface"]:
+        if itf["site_id"] == site_id and itf["interface_id"] == port:
             return itf["id"]
-    raise ValueError(f"site {i['site_id']} has no interface {i['interface']}: check interface and site_id")
+    site = view.get("sites").get(site_id)
+    if site is None:
+        raise ValueError(f"site_id: no site {site_id} in the account: check site_id")
+    model = ports.MODELS.get(site.get("connection_type") or "")
+    if model is not None and model.port(port or "") is None:
+        raise ValueError(
+            f"interface: {port} is not a port of site {site_id} ({model.connection_type}): "
+            f"use one of {', '.join(model.port_ids)} (the native range's port is {model.native})"
+        )
+    raise ValueError(
+        f"interface: {port} of site {site_id} is not a LAN port: make it one with a SocketInterface "
+        f"(dest_type LAN) and let the range depend on it"
+    )
 
 
 def _create(_id, i, view) -> dict[str, Any]:
@@ -110,14 +140,33 @@ def _update(range_id, i, _view) -> dict[str, Any]:
 
 
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
-    itf = view.get("interfaces").get(live.get("interface_id") or "", {})
+    port = view.get("range_ports").get(live["id"]) or {}
     dhcp = {k: v for k, v in (live.get("dhcp") or {}).items() if v is not None}
     return {
         "site_id": live["site_id"],
-        "interface": itf.get("interface_id") or "LAN1",
+        "interface": port.get("interface_id"),
         **{k: live.get(k) for k in _FIELDS},
         "dhcp": dhcp or {"type": "DHCP_DISABLED"},
+        _ON_NATIVE_PORT: bool(port) and port.get("interface_id") == _native_port(live["site_id"], view),
     }
+
+
+_ON_NATIVE_PORT = "__on_native_port"  # read-only marker, dropped by reconcile/normalize
+
+
+def _reconcile(live: dict[str, Any], prior: dict[str, Any]) -> dict[str, Any]:
+    """A range the program put on the native port by leaving ``interface`` out reads the same way."""
+    live = dict(live)
+    if live.pop(_ON_NATIVE_PORT, False) and not prior.get("interface"):
+        live.pop("interface", None)
+    return live
+
+
+def _normalize(i: dict[str, Any]) -> dict[str, Any]:
+    i = prune({k: v for k, v in i.items() if k != _ON_NATIVE_PORT})
+    if i.get("translated_subnet") and i.get("translated_subnet") == i.get("subnet"):
+        i.pop("translated_subnet")  # Cato shows "no translation" as the subnet itself
+    return i
 
 
 NETWORK_RANGE = ResourceSpec(
@@ -131,6 +180,7 @@ NETWORK_RANGE = ResourceSpec(
     natural_key=("site_id", "name"),
     read=_read,
     rules=(_rules,),
-    normalize=prune,
+    normalize=_normalize,
+    reconcile=_reconcile,
     parent_input="site_id",
 )

@@ -126,6 +126,7 @@ def _spec(kind: PolicyKind) -> ResourceSpec:
         normalize=partial(_normalize, kind),
         natural_key=(),
         apply=partial(policy.apply, kind),
+        journals_itself=True,
         read_live=partial(policy.read_live, kind),
         policy=kind,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import ports
+from ...cities import city_problem
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..spec import Operation, ResourceSpec
@@ -42,6 +44,13 @@ _LOCATION = {
     "address": "address",
     "timezone": "timezone",
 }
+
+
+def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
+    """SDL AddSiteLocationInput.city: "must belong to the country or country and state"."""
+    loc = i.get("location") or {}
+    problem = city_problem(loc.get("city"), loc.get("country_code"), loc.get("state_code"))
+    return [("location.city", f"{problem}: check the spelling, or the country and state")] if problem else []
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -86,20 +95,26 @@ def _update(site_id, i, _view) -> dict[str, Any]:
 
 
 def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
-    """Each site's own native range (the one on LAN1; other LAN ports have native ranges too),
-    by site id: one pass over the ranges for all sites."""
-    slots = {i["id"]: i.get("interface_id") for i in reader.get("interfaces").values()}
+    """Each site's own native range, by site id: the one on the port Cato marks ``isDefault``, else
+    on the model's native port (LAN1; INT_5 on X1600/X1600_LTE; INT_3 on X1700: catoiac/ports.py).
+    Other LAN ports have native ranges too. One pass over the ports for all sites."""
+    sites, natives = reader.get("sites"), reader.get("port_natives")
     out: dict[str, dict[str, Any]] = {}
-    for r in reader.get("ranges").values():
-        if r.get("range_type") != "Native":
+    rank: dict[str, int] = {}
+    for port in reader.get("interfaces").values():
+        rng, site = natives.get(port["id"]), sites.get(port.get("site_id") or "")
+        if rng is None or site is None:
             continue
-        on_lan1 = slots.get(r.get("interface_id")) == "LAN1"
-        if on_lan1 or r["site_id"] not in out:
-            out[r["site_id"]] = {"id": r["site_id"], "subnet": r["subnet"]}
+        conn = site.get("connection_type")
+        home = ports.native_port(conn) if conn in ports.MODELS else None
+        score = 2 if port.get("is_default") else (1 if port.get("interface_id") == home else 0)
+        if score >= rank.get(site["id"], -1):
+            rank[site["id"]] = score
+            out[site["id"]] = {"id": site["id"], "subnet": rng["subnet"], "port": port.get("interface_id")}
     return out
 
 
-register_loader("native_ranges", _native_ranges, depends_on=("ranges", "interfaces"))
+register_loader("native_ranges", _native_ranges, depends_on=("sites", "port_natives", "interfaces"))
 
 
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
@@ -123,6 +138,7 @@ SOCKET_SITE = ResourceSpec(
     replace_on=("connection_type", "native_range", "translated_subnet", "vlan"),
     natural_key=("name",),
     read=_read,
+    rules=(_rules,),
     normalize=_normalize,
     # A new site brings its native range and default interfaces; removing it removes its children.
     invalidates=("ranges", "interfaces", "hosts"),
