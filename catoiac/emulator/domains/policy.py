@@ -129,7 +129,6 @@ class Kind:
     prefix: str  # schema type prefix: InternetFirewall
     module: str  # audit module: one of the SDL's "administration, configuration, security"
     fixture: str  # fixture key
-    audit_values: bool = False  # audit records carry before/after values (the two firewalls only)
     sub: str | None = None  # a rule's sub-rule field and mutation namespace (socketLan: firewall)
     sub_prefix: str = ""  # their type prefix: SocketLanFirewall
 
@@ -172,8 +171,8 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-# Every family of Cato's PolicyMutations: (field, type prefix). The firewalls' audit records carry
-# values (Cato KB 4413273463953); socketLan's rules hold `firewall` sub-rules.
+# Every family of Cato's PolicyMutations: (field, type prefix). socketLan's rules hold `firewall`
+# sub-rules. Audit records carry values for the two firewalls only (audit.VALUED_MODELS).
 FAMILIES = (
     ("internetFirewall", "InternetFirewall"),
     ("wanFirewall", "WanFirewall"),
@@ -194,7 +193,6 @@ POLICIES = {
         prefix,
         "security",  # as the firewalls' (FIDELITY A6); assumed for the other families
         _snake(field),
-        audit_values=field in ("internetFirewall", "wanFirewall"),
         sub="firewall" if field == "socketLan" else None,
         sub_prefix="SocketLanFirewall" if field == "socketLan" else "",
     )
@@ -614,11 +612,10 @@ class Policy:
                 change = (
                     ("ENABLED" if after["enabled"] else "DISABLED") if diff == {"enabled"} else "MODIFIED"
                 )
-            values = self.kind.audit_values  # other families' records name the change, not the values
-            audit.record(
+            audit.record(  # values for the firewalls only (audit.VALUED_MODELS)
                 self.ctx, object_id=oid, object_name=(after or before)["name"], object_type=obj_type,
                 change_type=change, model_type=model, module=module, creation_date=created,
-                before=before if values else None, after=after if values else None,
+                before=before, after=after,
             )  # fmt: skip
         self.audit_revision(
             rev,
