@@ -25,6 +25,7 @@ from catoiac.resources.engine import ADOPT_KEY
 from catoiac.resources.gql_schema import is_ref
 from catoiac.resources.policy import KINDS, PolicyApplyError, discover
 from catoiac.resources.policy_docs import documents_source
+from catoiac.resources.policy_plan import PlanError
 from catoiac.resources.specs import SPECS
 from catoiac.resources.specs.policies import pulumi_classes_source, pulumi_types_source
 from catoiac.schema import subset_schema
@@ -310,3 +311,13 @@ def test_a_whole_policy_is_discovered_for_import_and_adopted_with_no_write(field
     assert set(ctl.stats()) <= {"policy"}  # reads only: no revision, no write
     _, _, live = e.read(rid, outs)
     assert e.diff(outs, live).changed == []
+
+
+def test_a_firewall_rule_naming_an_unknown_host_is_refused_with_its_path_before_any_write(session, ctl):
+    e = engine(session, "socketLan")
+    sections = copy.deepcopy(SECTIONS["socketLan"])
+    sections[0]["rules"][0]["firewall"][0]["destination"] = {"host": ["no-such-printer"]}
+    ctl.reset_stats()
+    with pytest.raises(PlanError, match=r"sections\[0\]\.rules\[0\]\.firewall\[0\]\.destination\.host\[0\]"):
+        e.create(checked(e, sections))
+    assert not {"createPolicyRevision", "addRule", "addSection"} & set(ctl.stats())

@@ -132,19 +132,22 @@ class RuleModel(InputModel):
             out[self.sub_key] = subs
         return out
 
+    def _subs(self, value: Mapping[str, Any], path: str):
+        """(path, sub-rule inputs) of each sub-rule in ``value``."""
+        if self.sub is None:
+            return
+        for i, x in enumerate(value.get(self.sub_key) or []):
+            yield (f"{path}." if path else "") + f"{self.sub_key}[{i}]", x
+
     def refs(self, value: Mapping[str, Any], path: str = ""):
         yield from super().refs(value, path)
-        for i, x in enumerate(value.get(self.sub_key) or [] if self.sub else []):
-            yield from self.sub.rule.refs(
-                x, f"{path}.{self.sub_key}[{i}]" if path else f"{self.sub_key}[{i}]"
-            )
+        for where, x in self._subs(value, path):
+            yield from self.sub.rule.refs(x, where)
 
     def walk_objects(self, value: Mapping[str, Any], path: str = ""):
         yield from super().walk_objects(value, path)
-        for i, x in enumerate(value.get(self.sub_key) or [] if self.sub else []):
-            yield from self.sub.rule.walk_objects(
-                x, f"{path}.{self.sub_key}[{i}]" if path else f"{self.sub_key}[{i}]"
-            )
+        for where, x in self._subs(value, path):
+            yield from self.sub.rule.walk_objects(x, where)
 
 
 @dataclass(frozen=True)
