@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..journal import Claim
     from ..readpath import AccountView
     from ..session import Session
+    from .policy import PolicyKind
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
@@ -104,6 +105,9 @@ class ResourceSpec:
     # More checks against the live account at check time (preview): (preflight, program, owner, old
     # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
     preview_check: Callable[..., list[tuple[str, str]]] | None = None
+    # The ordered policy this resource owns sections of (a family of Cato's PolicyMutations), or None.
+    # Drift, review and import find policy resources by it: no list of policy specs elsewhere.
+    policy: PolicyKind | None = None
 
     def __post_init__(self) -> None:
         derived = tuple(k for k in self.properties if is_secret_field(k))
