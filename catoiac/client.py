@@ -39,7 +39,7 @@ from catoiac.errors import (
     is_rate_limit_message,
     raise_for_mutation_failures,
 )
-from catoiac.ratelimit import RateLimiter, RateLimitTable
+from catoiac.ratelimit import NOTICE_AFTER, PacingNotice, RateLimiter, RateLimitTable, announce
 from catoiac.secrets import REDACTOR, install_log_scrubber
 from catoiac.stats import CallStats
 
@@ -175,6 +175,7 @@ class CatoClient:
         # cato:apiKey, when Pulumi handed it a stale key from the state).
         self.refresh_key: Callable[[str], str | None] | None = None
         self._key_lock = threading.Lock()
+        self._call = threading.local()  # this thread's current call: requests sent, seconds paced
         if transport is None and is_loopback_host(httpx.URL(config.base_url).host):
             # Never through a proxy: HTTP_PROXY/ALL_PROXY would get the key in clear over plain http,
             # and a proxy's own loopback is not ours anyway. An explicit transport skips the
@@ -230,6 +231,7 @@ class CatoClient:
 
         started = time.perf_counter()
         failed = True
+        self._call.requests, self._call.paced = 0, 0.0
         try:
             try:
                 data, trace = self._with_retries(op, body, account)
@@ -250,7 +252,19 @@ class CatoClient:
             err.redact(self._scrub)
             raise
         finally:
-            self.stats.record_call(op.name, time.perf_counter() - started, error=failed)
+            took = time.perf_counter() - started
+            self.stats.record_call(op.name, took, error=failed)
+            # One line per call (never its variables: they may hold secrets the scrubber masks anyway).
+            logger.debug(
+                "%s [%s] %s in %.0f ms (requests=%d retries=%d paced=%.1fs)",
+                op.name,
+                op.rate_key,
+                "failed" if failed else "ok",
+                took * 1000,
+                self._call.requests,
+                max(0, self._call.requests - 1),
+                self._call.paced,
+            )
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -332,6 +346,16 @@ class CatoClient:
             state.attempt_number, retry_after=exc.retry_after, rate_limited=exc.rate_limited
         )
 
+    def _before_retry(self, op: Operation, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.upcoming_sleep or 0.0
+        logger.debug(
+            "retrying %s after attempt %d in %.2fs: %s", op.name, state.attempt_number, wait, exc or ""
+        )
+        if isinstance(exc, _Retry) and exc.rate_limited and wait >= NOTICE_AFTER:
+            limits = self.limiter.table.limits_for(op.rate_key)
+            announce(PacingNotice(op.rate_key, wait, limits, refused=True))
+
     def _with_retries(self, op: Operation, body: bytes, account: str) -> tuple[dict[str, Any], str | None]:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retry),
@@ -339,13 +363,7 @@ class CatoClient:
             wait=self._wait,
             sleep=self._sleep,
             reraise=True,
-            before_sleep=lambda s: logger.debug(
-                "retrying %s after attempt %d in %.2fs: %s",
-                op.name,
-                s.attempt_number,
-                s.upcoming_sleep,
-                s.outcome.exception() if s.outcome else "",
-            ),
+            before_sleep=lambda s: self._before_retry(op, s),
         )
         attempt_no = 0
         try:
@@ -380,6 +398,8 @@ class CatoClient:
         with self.limiter.slot(account, op.rate_bucket, limits_key=op.rate_key) as waited:
             self.stats.record_wait(op.name, waited)
             self.stats.record_request(op.name, retry=attempt > 1)
+            self._call.requests = getattr(self._call, "requests", 0) + 1
+            self._call.paced = getattr(self._call, "paced", 0.0) + waited
             started = time.perf_counter()
             response = self._post(op, body, attempt)
         elapsed = time.perf_counter() - started

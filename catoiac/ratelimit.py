@@ -61,6 +61,43 @@ CATO_LIMITS: dict[str, tuple[Limit, ...]] = {
 PER_POLICY_LIMITS = frozenset({"publishPolicyRevision"})
 
 
+# A paced wait at least this long is announced, so a paced run is not mistaken for a hang.
+NOTICE_AFTER = 1.0
+
+
+@dataclass(frozen=True)
+class PacingNotice:
+    """A call about to wait for its rate-limit window: ``key`` is the operation (or its per-policy
+    bucket), ``limits`` the windows that apply."""
+
+    key: str
+    seconds: float
+    limits: tuple[Limit, ...]
+    refused: bool = False  # Cato answered "rate limit": the call is retried after the wait
+
+    def __str__(self) -> str:
+        limits = ", ".join(map(str, self.limits))
+        if self.refused:
+            return f"Cato's rate limit for {self.key} was hit ({limits}): retrying in {self.rounded} s"
+        return f"waiting {self.rounded} s for {self.key} ({limits})"
+
+    @property
+    def rounded(self) -> int:
+        return max(1, round(self.seconds))
+
+
+# Called (from the waiting thread) before each announced wait; a listener's failure is ignored.
+PACING_LISTENERS: list[Callable[[PacingNotice], None]] = []
+
+
+def announce(notice: PacingNotice) -> None:
+    for listener in list(PACING_LISTENERS):
+        try:
+            listener(notice)
+        except Exception:  # noqa: BLE001 - progress must never fail a call
+            pass
+
+
 def _as_limits(value: Limit | Sequence[Limit]) -> tuple[Limit, ...]:
     return (value,) if isinstance(value, Limit) else tuple(value)
 
@@ -163,6 +200,8 @@ class RateLimiter:
                     self._cond.wait()
                     waited += self._clock() - started
                     continue
+            if wait >= NOTICE_AFTER:
+                announce(PacingNotice(key, wait, limits))
             self._sleep(wait)
             waited += wait
 

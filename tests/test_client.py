@@ -411,6 +411,25 @@ def test_limiter_enforces_every_window_and_keys_by_account_and_operation():
     assert limiter.acquire("b", "op") == 0 and limiter.acquire("a", "other") == 0
 
 
+def test_a_paced_wait_of_a_second_or_more_is_announced_with_the_operation_and_its_limit(monkeypatch):
+    from catoiac import ratelimit
+
+    t = FakeTime()
+    heard: list[str] = []
+    monkeypatch.setattr(ratelimit, "PACING_LISTENERS", [lambda n: heard.append(str(n)), lambda n: 1 / 0])
+    limiter = RateLimiter(RateLimitTable({"addNetworkRange": Limit(120, 60)}), clock=t.clock, sleep=t.sleep)
+    for i in range(120):
+        t.now = i * 0.38  # 120 calls in the window's first 46 s
+        limiter.acquire("a", "addNetworkRange")
+    assert heard == []
+    assert limiter.acquire("a", "addNetworkRange") == pytest.approx(14.78)  # a failing listener is ignored
+    assert heard == ["waiting 15 s for addNetworkRange (120/min)"]
+    short = RateLimiter(RateLimitTable({"op": Limit(1, 0.5)}), clock=t.clock, sleep=t.sleep)
+    short.acquire("a", "op")
+    short.acquire("a", "op")  # half a second: not worth a line
+    assert len(heard) == 1
+
+
 def test_limiter_spaces_a_call_a_full_period_after_the_previous_one_completed():
     # Were calls logged at admission, a slow call followed by a fast one could both land in one
     # server-side window; logging at completion rules that out.

@@ -181,6 +181,21 @@ def test_update_site_general_details_round_trip_with_audit_without_values(api):
     assert "Headquarters \\ INT_5 \\ Printers" in names
 
 
+def test_renaming_a_site_to_another_sites_name_is_refused_and_changes_nothing(api):
+    hq = api.site_id("HQ")
+    new = api.ok(ADD_SITE, a=A, i=site_input("Branch", "10.30.0.0/24"))["site"]["addSocketSite"]["siteId"]
+    before, feed = inventory(api), len(api.audit())
+    err = api.err(UPDATE_SITE, a=A, s=new, i={"name": "HQ", "description": "renamed"})
+    assert err["message"] == "Site name 'HQ' is already in use"
+    assert err["extensions"]["code"] == "BAD_USER_INPUT"
+    assert inventory(api) == before and len(api.audit()) == feed
+    assert details(api, new)["site"]["name"] == "Branch" and details(api, hq)["site"]["name"] == "HQ"
+    # Its own name again is no conflict.
+    assert api.ok(UPDATE_SITE, a=A, s=hq, i={"name": "HQ"})["site"]["updateSiteGeneralDetails"] == {
+        "siteId": hq
+    }
+
+
 def test_state_code_must_belong_to_the_country(api):
     err = api.err(
         UPDATE_SITE,

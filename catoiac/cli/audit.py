@@ -24,7 +24,13 @@ from ._common import _credential_options, _emit, _fail, _parse_when, _stack_opti
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def audit_cmd(stacks, cwd, state_files, api_key, account_id, endpoint, urn, name, rid, since, until, actor,
               change_types, own_key_id, fmt) -> None:  # fmt: skip
-    """The audit trail (who changed what, when) of managed resources, from Cato's audit feed."""
+    """The audit trail (who changed what, when) of managed resources, from Cato's audit feed.
+
+    \b
+    Examples:
+      catoiac audit --stack prod --since 2026-11-01
+      catoiac audit --stack prod --name 'Lisbon*' --change-type MODIFIED --format json
+    """
     from datetime import UTC, datetime, timedelta
 
     from rich.console import Console

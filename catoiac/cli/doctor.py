@@ -35,6 +35,11 @@ def doctor(stack, cwd, api_key, account_id, endpoint, access, timeout, fmt, outp
     reports it, 7 local clock skew (auditFeed windows). Writes nothing.
 
     Exit code 0: all fine; 2: warnings only (e.g. deprecations); 1: errors.
+
+    \b
+    Examples:
+      catoiac doctor --stack prod
+      catoiac doctor --access view --format markdown -o doctor.md   # a read-only CI key
     """
     import os
 

@@ -50,6 +50,11 @@ def drift(stacks, cwd, state_files, api_key, account_id, endpoint, own_key_id, o
     --own-key-id/--own-key-name, else the API key whose records coincide with the stack's own work
     (it created the state's resources, at their state times, during stack updates); a change by it
     that the state does not hold is labelled this-tool (e.g. an interrupted `up`).
+
+    \b
+    Examples:
+      catoiac drift --stack prod
+      catoiac drift --stack prod --stack branches --format json -o drift.json
     """
     from rich.console import Console
 

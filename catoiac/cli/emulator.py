@@ -11,7 +11,13 @@ from . import main
 
 @main.group()
 def emulator() -> None:
-    """A local stand-in for the Cato API, with the same wire format, auth, limits and audit trail."""
+    """A local stand-in for the Cato API, with the same wire format, auth, limits and audit trail.
+
+    \b
+    Examples:
+      catoiac emulator serve --seed examples/fixtures/small.yaml
+      catoiac emulator serve --db cato.db --port 8787 --no-rate-limits
+    """
 
 
 @emulator.command("serve")
@@ -38,7 +44,13 @@ def emulator() -> None:
 )
 def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, rate_limit_status: str,
           operator_token: str | None, schema_variant: str | None) -> None:  # fmt: skip
-    """Serve the emulated Cato API at http://HOST:PORT/api/v1/graphql2."""
+    """Serve the emulated Cato API at http://HOST:PORT/api/v1/graphql2.
+
+    \b
+    Examples:
+      catoiac emulator serve --seed examples/fixtures/small.yaml
+      CATO_BASEURL=http://127.0.0.1:8787/api/v1/graphql2 pulumi up   # in another shell
+    """
     from ..config import is_loopback_host
     from ..emulator.limits import RateLimitConfig
     from ..emulator.server import EmulatorServer
@@ -83,7 +95,13 @@ def serve(host: str, port: int, db: str, seed: str | None, rate_limits: bool, ra
 def as_admin(
     url: str, account: str, admin: str, variables: str, operator_token: str | None, document: str
 ) -> None:
-    """Run a GraphQL DOCUMENT as an admin in the Cato UI: an out-of-band change by a person."""
+    """Run a GraphQL DOCUMENT as an admin in the Cato UI: an out-of-band change by a person.
+
+    \b
+    Examples:
+      catoiac emulator as-admin --account 1001 --admin alice@example.com change.graphql
+      catoiac emulator as-admin --account 1001 --admin alice@example.com --variables '{"s": "42"}' edit.graphql
+    """
     import json
 
     from ..emulator.control import EmulatorControl
@@ -106,7 +124,12 @@ def as_admin(
 )
 def gen_schema(real: Path) -> None:
     """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml, and the
-    list of credential fields (catoiac/secret_fields.py) the redaction policy masks."""
+    list of credential fields (catoiac/secret_fields.py) the redaction policy masks.
+
+    \b
+    Examples:
+      catoiac emulator gen-schema --real ../shared/cato/cato_api.graphqls
+    """
     from graphql import build_schema
 
     from .. import secrets

@@ -62,6 +62,11 @@ def health(stacks, cwd, state_files, api_key, account_id, endpoint, all_sites, s
     \b
     Exit code 0: healthy; 2: degraded (or a query family could not be read, so health is unproven);
     1: error (bad input, unknown stack or site, no API answered).
+
+    \b
+    Examples:
+      catoiac health --stack prod --wait 5m       # after `pulumi up`, gate the deploy job
+      catoiac health --all-sites --skip stories --format markdown -o health.md
     """
     from rich.console import Console
 

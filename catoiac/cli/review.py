@@ -62,6 +62,11 @@ def review(preview, output, full_output, max_size, full_report_url, stack, state
 
     The summary comes first (stack, counts, security loosening, destructive changes), then the
     details per policy and site, firewall rules shown whole. Secrets stay masked.
+
+    \b
+    Examples:
+      pulumi preview --json --stack prod | catoiac review - -o review.md
+      catoiac review preview.json --fail-on-loosening --full-output review-full.md
     """
     from ..drift.review import Names, build, parse_preview
     from ..drift.state import PulumiCli, StateError, load_state_file

@@ -26,6 +26,7 @@ from .inventory import (
     BgpTrackingArgs,
     Group,
     GroupMemberArgs,
+    GroupMemberType,
     SocketInterface,
     StaticHost,
 )
@@ -73,6 +74,7 @@ __all__ += [
     "BgpTrackingArgs",
     "Group",
     "GroupMemberArgs",
+    "GroupMemberType",
     "SocketInterface",
     "StaticHost",
 ]

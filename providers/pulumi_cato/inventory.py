@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Required, TypedDict
+from typing import Literal, Required, TypedDict
 
 import pulumi
 from pulumi import Input
@@ -43,6 +43,8 @@ class StaticHost(CatoResource, module="cato", name="StaticHost"):
 
 
 class AltWanArgs(TypedDict, total=False):
+    """An ALTERNATIVE or LAYER_2_WAN port's private (and optional public) addressing."""
+
     private_network: Required[Input[str]]
     """The alternative WAN's private subnet, e.g. ``172.16.0.0/30``."""
     private_interface_ip: Required[Input[str]]
@@ -117,6 +119,8 @@ class SocketInterface(CatoResource, module="cato", name="SocketInterface"):
 
 
 class BgpSummaryRouteArgs(TypedDict, total=False):
+    """A summary route the Socket advertises to the peer, with optional BGP communities."""
+
     route: Required[Input[str]]
     """A CIDR to advertise, e.g. ``10.0.0.0/8``."""
     community: Input[list[dict]]
@@ -124,6 +128,8 @@ class BgpSummaryRouteArgs(TypedDict, total=False):
 
 
 class BfdSettingsArgs(TypedDict, total=False):
+    """Bidirectional Forwarding Detection timers: how fast a dead peer is noticed."""
+
     transmit_interval: Input[int]
     """Milliseconds between BFD packets (default 1000)."""
     receive_interval: Input[int]
@@ -133,6 +139,9 @@ class BfdSettingsArgs(TypedDict, total=False):
 
 
 class BgpTrackingArgs(TypedDict, total=False):
+    """Alerts when the BGP session goes down: to which mailing-list or webhook subscription, and how
+    often."""
+
     subscription_id: Required[Input[str]]
     enabled: Input[bool]
     alert_frequency: Input[str]
@@ -216,8 +225,16 @@ class BgpPeer(CatoResource, module="cato", name="BgpPeer"):
         super().__init__(resource_name, props, opts)
 
 
+GroupMemberType = Literal[
+    "FLOATING_SUBNET", "GLOBAL_IP_RANGE", "HOST", "NETWORK_INTERFACE", "SITE", "SITE_NETWORK_SUBNET"
+]
+"""Cato's ``GroupMemberRefType`` (a test keeps it equal to the schema's enum)."""
+
+
 class GroupMemberArgs(TypedDict, total=False):
-    type: Required[Input[str]]
+    """One member of a group: its type, and its id or its name (not both)."""
+
+    type: Required[Input[GroupMemberType]]
     """``SITE``, ``HOST``, ``NETWORK_INTERFACE``, ``SITE_NETWORK_SUBNET``, ``FLOATING_SUBNET`` or
     ``GLOBAL_IP_RANGE``."""
     id: Input[str]

@@ -48,6 +48,8 @@ from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import CONFIG_KEY, Credentials, Session, SessionPool, stack_config_value
 
+from . import _engine_log
+
 _POOL = SessionPool()  # per provider process: one client and read cache per account
 _CONFIG: dict[str, Any] = {}
 _CONFIG_LOCK = threading.Lock()
@@ -274,3 +276,5 @@ def _short_tracebacks() -> None:
 # pulumi_cato): both watch the engine that started them.
 _short_tracebacks()
 lifeline.watch_this_process()
+# Rate-limit waits and CATOIAC_LOG lines reach the user as engine diagnostics.
+_engine_log.connect()

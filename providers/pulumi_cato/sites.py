@@ -11,6 +11,9 @@ from ._base import CatoResource, props_of
 
 
 class SiteLocationArgs(TypedDict, total=False):
+    """Where a site is: its country (and state), city, street address and time zone. The city must be
+    a city of the country (and, in the US, of the state); the time zone decides the site's schedules."""
+
     country_code: Required[Input[str]]
     """ISO 3166-1 alpha-2 code, e.g. ``US``."""
     state_code: Input[str]
@@ -63,6 +66,9 @@ class SocketSite(CatoResource, module="cato", name="SocketSite"):
 
 
 class DhcpArgs(TypedDict, total=False):
+    """How a range hands out addresses: not at all, from a range of its own, or relayed to a DHCP
+    relay group's servers."""
+
     type: Input[str]
     """``DHCP_DISABLED`` (default), ``DHCP_RANGE``, ``DHCP_RELAY`` or ``ACCOUNT_DEFAULT``."""
     ip_range: Input[str]
