@@ -205,8 +205,32 @@ def _path(error) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
+def _secret(error) -> bool:
+    """Whether the value judged is under a credential field (``psk``, ``md5_auth_key``)."""
+    from ..secrets import is_secret_field  # late: secrets imports nothing of ours, but keep it light
+
+    parts = [p for p in error.absolute_path if isinstance(p, str)]
+    return bool(parts) and is_secret_field(parts[-1])
+
+
+def _secret_reason(error) -> str:
+    """The reason, never the value: a check failure is printed by the preview."""
+    v = error.validator
+    if v == "maxLength":
+        return f"is {len(error.instance)} characters long, more than the {error.validator_value} allowed: shorten it"
+    if v == "minLength":
+        return f"must be at least {error.validator_value} character(s) long"
+    if v == "type":
+        return f"is not of type {error.validator_value}"
+    if v == TEXT_KEYWORD:
+        return "contains a control, line-break or bidirectional-override character: remove it"
+    return f"is not valid ({v}): check the value"
+
+
 def _reason(error) -> str:
     v = error.validator
+    if _secret(error):
+        return _secret_reason(error)
     if v == "format":
         fmt = error.validator_value
         return f"{error.instance!r} is not a valid {fmt}: {_FIXES.get(fmt, 'fix the value')}"
