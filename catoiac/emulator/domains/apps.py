@@ -107,8 +107,8 @@ def _app_fields(ctx: RequestContext, rec: dict[str, Any], inp: dict[str, Any]) -
         rec["privateAppProbing"] = {
             "id": p.get("id") or f"probe-{rec['id']}",
             "type": p.get("type") or "ICMP_PING",
-            "interval": p.get("interval") or 10,
-            "faultThresholdDown": p.get("faultThresholdDown") or 3,
+            "interval": 10 if p.get("interval") is None else p["interval"],
+            "faultThresholdDown": 3 if p.get("faultThresholdDown") is None else p["faultThresholdDown"],
         }
     if inp.get("publishedAppDomain") is not None:
         d = inp["publishedAppDomain"]
@@ -156,10 +156,10 @@ def delete_app(ctx: RequestContext, inp: dict[str, Any]) -> str:
 
 
 def _rules_using(ctx: RequestContext, app_id: str) -> list[str]:
-    """Names of the stored private access rules whose body names the app (published or in a revision)."""
+    """Names of the published private access rules whose body names the app."""
     needle = f'"id": "{app_id}"'
     rows = ctx.store.execute(
-        "SELECT data FROM entities WHERE account_id=? AND kind LIKE 'privateAccess%' AND data LIKE ?",
+        "SELECT data FROM entities WHERE account_id=? AND kind='fwRule' AND parent_id='privateAccess' AND data LIKE ?",
         (ctx.account_id, f"%{needle}%"),
     ).fetchall()
     names = []
