@@ -457,3 +457,18 @@ def test_refreshing_every_object_costs_one_read_per_collection(emu, session):
     # IPsec sites; one call each for licenses, admins, private apps and app connectors.
     assert stats == {"accountSnapshot": 1, "entityLookup": 3, "licensingInfo": 1, "admins": 1,
                      "privateApplicationList": 1, "ztnaAppConnectorList": 1}, stats  # fmt: skip
+
+
+def test_ports_pulumi_sends_as_floats_are_ports(session):
+    # Pulumi sends every number as a float: 443.0 is port 443, compared as Cato's Port text.
+    e = engine(session, "PrivateApp")
+    props = {
+        **APP,
+        "protocol_ports": [
+            {"protocol": "TCP", "port": [443.0], "port_range": {"from": 8000.0, "to": 8010.0}}
+        ],
+    }
+    inputs = checked(e, props)
+    assert inputs["protocol_ports"] == [
+        {"protocol": "TCP", "port": ["443"], "port_range": {"from": "8000", "to": "8010"}}
+    ]

@@ -185,7 +185,9 @@ def _validator(schema: Mapping[str, Any]):
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     """Fill ``default``s of object properties, recursively (jsonschema only validates), and
     make whole floats integers where the schema wants one: Pulumi sends every number as a float."""
-    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+    kind = schema.get("type")
+    wants_int = kind == "integer" or (isinstance(kind, list) and "integer" in kind)  # a Port: "443" or 443
+    if wants_int and isinstance(value, float) and value.is_integer():
         return int(value)
     if not isinstance(value, dict) or schema.get("type") != "object":
         if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
