@@ -1,6 +1,6 @@
 """examples/objects runs as shipped (its own Pulumi.yaml and relative virtualenv) with the real pulumi
 CLI against the emulator seeded with its emulator-account.yaml: an IPsec site with three tunnels,
-a Socket site's native range settings, licenses, an app connector, a published private app and the
+a Socket site's native range settings, a WAN link's settings and a LAN LAG, licenses, an app connector, a published private app and the
 private access rule that uses it, and admins come up, show no diff (after a refresh too), change
 in place (a key rotated, a DHCP range moved), never show a pre-shared key, and destroy cleanly."""
 
@@ -39,6 +39,10 @@ def account(emu) -> dict:
                 for i in sites["Azure East US"]["info"]["ipsec"]
             }
         if "Madrid Branch" in sites:
+            madrid_ports = sites["Madrid Branch"]["info"]["interfaces"]
+            out["madrid_ports"] = sorted(
+                (i["destType"], i.get("wanRole") or "", i["name"] or "") for i in madrid_ports
+            )
             ranges = c.execute(
                 "NetworkRangeList", {"site": {"by": "ID", "input": sites["Madrid Branch"]["id"]}}
             )
@@ -90,7 +94,7 @@ def test_objects_example_comes_up_refreshes_changes_in_place_and_destroys_withou
 
     run("preview")  # values not known yet (the sites' ids) are judged at up
     up = run("up", "--yes", "--skip-preview")
-    assert "10 created" in up.stdout, up.stdout
+    assert "13 created" in up.stdout, up.stdout
     live = account(emu)
     assert live["sites"] == ["Azure East US", "Madrid Branch"]
     assert live["tunnels"] == {
@@ -106,6 +110,10 @@ def test_objects_example_comes_up_refreshes_changes_in_place_and_destroys_withou
     ]
     assert live["apps"] == [("Wiki", "dc-east")] and live["connectors"] == [("dc-connector-1", "dc-east")]
     assert live["rules"] == ["Staff to the wiki"]
+    ports = live["madrid_ports"]  # a backup WAN link, and a LAG of INT_6 and INT_7
+    assert ("CATO", "wan_2", "LTE backup") in ports, ports
+    assert ("LAN_LAG_MASTER", "", "Core switch") in ports, ports
+    assert [p[0] for p in ports].count("LAN_LAG_MEMBER") == 1, ports
     madrid = native_range(emu, "Madrid Branch")
     assert (madrid["localIp"], madrid["dhcpType"], madrid["dhcpIpRange"], madrid["mdnsReflector"]) == (
         "10.150.0.254", "DHCP_RANGE", "10.150.0.100-10.150.0.199", True)  # fmt: skip

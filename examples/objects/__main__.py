@@ -1,4 +1,5 @@
-"""Cato objects beside a site's inventory: a branch whose native range hands out addresses by DHCP,
+"""Cato objects beside a site's inventory: a branch whose native range hands out addresses by DHCP
+(with a backup WAN link and a LAN LAG),
 an Azure VNet connected over IPsec IKEv2 (two primary tunnels and a secondary one, keys from
 secret config), licenses for both, an app connector group in the data center, a private app
 published through it and the private access rule that uses it, and the admins who run it all."""
@@ -19,6 +20,37 @@ madrid = cato.SocketSite(
     local_ip="10.150.0.254",
     dhcp={"type": "DHCP_RANGE", "ip_range": "10.150.0.100-10.150.0.199"},
     mdns_reflector=True,
+)
+
+# Its ports (an X1600: INT_1/INT_2 are WAN ports, INT_5 holds the native range): a backup WAN link
+# on INT_2 (its bandwidth and role), and a LAG of INT_6 (the master, with its LAN) and INT_7.
+cato.SocketInterface(
+    "madrid-wan2",
+    site_id=madrid.id,
+    interface_id="INT_2",
+    dest_type="CATO",
+    name="LTE backup",
+    upstream_bandwidth=20,
+    downstream_bandwidth=50,
+    role="wan_2",
+    precedence="PASSIVE",
+)
+lag_master = cato.SocketInterface(
+    "madrid-lag",
+    site_id=madrid.id,
+    interface_id="INT_6",
+    dest_type="LAN_LAG_MASTER",
+    name="Core switch",
+    subnet="10.151.0.0/24",
+    local_ip="10.151.0.1",
+    lag_min_links=1,
+)
+cato.SocketInterface(
+    "madrid-lag-member",
+    site_id=madrid.id,
+    interface_id="INT_7",
+    dest_type="LAN_LAG_MEMBER",
+    opts=pulumi.ResourceOptions(depends_on=[lag_master]),  # a member joins an existing master
 )
 
 # An IPsec IKEv2 site: Cato initiates to the Azure VPN gateway's public IPs (BIDIRECTIONAL).
