@@ -157,8 +157,11 @@ def model(connection_type: str | None) -> Model:
     return MODELS[connection_type or DEFAULT_MODEL]
 
 
-def native_port(connection_type: str | None) -> str:
-    return model(connection_type).native
+def native_port(connection_type: str | None) -> str | None:
+    """The port holding a Socket model's native range; None for a site without Socket ports (an
+    IPsec site's native range is on its one IPsec interface, which has no port id)."""
+    found = MODELS.get(connection_type or DEFAULT_MODEL)
+    return found.native if found else None
 
 
 def port_id(raw: object) -> str | None:

@@ -157,6 +157,7 @@ def _load_sites(r: AccountReader) -> dict[str, dict[str, Any]]:
             "description": info.get("description") or "",
             "country_code": info.get("countryCode"),
             "interfaces": info.get("interfaces") or [],
+            "ipsec": info.get("ipsec") or [],  # IPsec sites' tunnels (specs/ipsec_site.py)
             "devices": s.get("devices") or [],
             "connectivity": s.get("connectivityStatus"),
         }

@@ -17,9 +17,14 @@ POLICY_REFS = {
     "allocatedIp": ["Egress 1", "Egress 2"],
     "bandwidthProfile": ["Voice", "Default"],
     "usersGroup": ["Engineering", "Contractors"],
-    "privateApp": ["Internal Jira", "Build farm"],
     "popLocation": ["Frankfurt"],
 }
+
+# Private applications (emulator/domains/apps.py) the private access rules use.
+PRIVATE_APPS = [
+    {"name": "Internal Jira", "internal_app_address": "jira.corp.example", "protocol_ports": [{"protocol": "TCP", "port": [443]}]},
+    {"name": "Build farm", "internal_app_address": "10.2.0.40", "protocol_ports": [{"protocol": "TCP", "port": [22]}]},
+]  # fmt: skip
 
 # Someone else's section in every policy, which every test checks stays exactly as it was.
 FOREIGN_RULES: dict[str, dict[str, Any]] = {
@@ -47,6 +52,7 @@ def fixture() -> dict[str, Any]:
     acc = fx["accounts"][0]
     acc["sites"] = copy.deepcopy(SITES)
     acc["policy_refs"] = copy.deepcopy(POLICY_REFS)
+    acc["private_apps"] = copy.deepcopy(PRIVATE_APPS)
     acc["policies"] = {
         _snake(f): {"sections": [{"name": FOREIGN_SECTION, "rules": [{"enabled": True, **copy.deepcopy(r)}]}]}
         for f, r in FOREIGN_RULES.items()

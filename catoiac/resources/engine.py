@@ -374,7 +374,33 @@ class Engine:
             self._invalidate(session)
         if claim is not None:
             claim.write("created", self.spec.name, id=str(new_id))
+        if self.spec.after_write is not None:
+            self._settle_created(session, claim, new_id, inputs)
         return new_id, self.outputs(session, new_id, inputs)
+
+    def _settle_created(self, session: Session, claim: Claim | None, new_id: str, inputs: Inputs) -> None:
+        """The settings a create writes after its main operation. If Cato refuses them, the new object
+        goes again (a refused create leaves nothing); any other failure leaves it journaled, for the
+        next up to adopt and finish."""
+        assert self.spec.after_write is not None
+        try:
+            self.spec.after_write(session, new_id, None, inputs)
+        except (ValidationError, ApiError) as refused:
+            op = self.spec.delete
+            if op is None:
+                raise
+            try:
+                session.client.execute(op.document, op.variables(new_id, inputs, session.reader))
+            except CatoError as e:
+                logger.warning(
+                    "%s %s: could not remove it after a refused setting: %s", self.spec.name, new_id, e
+                )
+                raise refused from None
+            if claim is not None:
+                claim.forget()
+            raise
+        finally:
+            self._invalidate(session)
 
     def _create_once(self, session: Session, inputs: Inputs) -> str:
         """One create, by `apply` or by the create operation; a retry never makes a duplicate."""
@@ -411,6 +437,9 @@ class Engine:
         try:
             variables = op.variables(resource_id, inputs, session.reader)
             self._execute(session, op.document, variables, inputs, olds)
+            if self.spec.after_write is not None:
+                self._invalidate(session)
+                self.spec.after_write(session, resource_id, self.canonical(self.inputs_of(olds)), inputs)
         finally:
             self._invalidate(session)
         return self.outputs(session, resource_id, inputs)

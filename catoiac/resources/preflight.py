@@ -320,7 +320,7 @@ def _over(live, own, program, owner, inputs, spec_name, same, limit, where, what
 
 
 # Collections whose objects a spec's natural key finds (the others are not read for own_ids).
-LIVE_KINDS = {"sites", "ranges", "hosts"}
+LIVE_KINDS = {"sites", "ranges", "hosts", "ipsec_sites"}
 
 _PREFLIGHTS: weakref.WeakKeyDictionary[Session, Preflight] = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()

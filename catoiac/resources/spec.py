@@ -24,6 +24,9 @@ ApplyFn = Callable[
     ["Session", str | None, Mapping[str, Any] | None, Inputs | None, "Claim | None"],
     tuple[str, dict[str, Any]],
 ]
+# (session, id, old inputs | None, new inputs): writes after the main operation; olds is None after a
+# create.
+AfterWriteFn = Callable[["Session", str, Inputs | None, Inputs], None]
 # (session, id, props) -> (live inputs, outputs), or None when the object is gone.
 ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
 
@@ -94,6 +97,11 @@ class ResourceSpec:
     # operation's (one object written in several calls, such as a group and its member batches).
     journals_itself: bool = False
     read_live: ReadLiveFn | None = None
+    # Settings Cato keeps behind other operations (a site's native range, an IPsec site's tunnels),
+    # written after the create or update operation. After a create, the id is journaled first: a
+    # failure leaves an object the next up adopts (or, when Cato refused the settings, the object
+    # is removed again, so a refused create leaves nothing behind).
+    after_write: AfterWriteFn | None = None
     # (live inputs, the state's inputs) -> live inputs: fills what the API never returns (write-only
     # fields) from the state, and keeps the form the state chose (a member named by name or by id).
     reconcile: Callable[[Inputs, Inputs], Inputs] | None = None

@@ -185,7 +185,9 @@ def _validator(schema: Mapping[str, Any]):
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     """Fill ``default``s of object properties, recursively (jsonschema only validates), and
     make whole floats integers where the schema wants one: Pulumi sends every number as a float."""
-    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+    kind = schema.get("type")
+    wants_int = kind == "integer" or (isinstance(kind, list) and "integer" in kind)  # a Port: "443" or 443
+    if wants_int and isinstance(value, float) and value.is_integer():
         return int(value)
     if not isinstance(value, dict) or schema.get("type") != "object":
         if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
@@ -205,8 +207,32 @@ def _path(error) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
+def _secret(error) -> bool:
+    """Whether the value judged is under a credential field (``psk``, ``md5_auth_key``)."""
+    from ..secrets import is_secret_field  # late: secrets imports nothing of ours, but keep it light
+
+    parts = [p for p in error.absolute_path if isinstance(p, str)]
+    return bool(parts) and is_secret_field(parts[-1])
+
+
+def _secret_reason(error) -> str:
+    """The reason, never the value: a check failure is printed by the preview."""
+    v = error.validator
+    if v == "maxLength":
+        return f"is {len(error.instance)} characters long, more than the {error.validator_value} allowed: shorten it"
+    if v == "minLength":
+        return f"must be at least {error.validator_value} character(s) long"
+    if v == "type":
+        return f"is not of type {error.validator_value}"
+    if v == TEXT_KEYWORD:
+        return "contains a control, line-break or bidirectional-override character: remove it"
+    return f"is not valid ({v}): check the value"
+
+
 def _reason(error) -> str:
     v = error.validator
+    if _secret(error):
+        return _secret_reason(error)
     if v == "format":
         fmt = error.validator_value
         return f"{error.instance!r} is not a valid {fmt}: {_FIXES.get(fmt, 'fix the value')}"

@@ -30,6 +30,23 @@ from .inventory import (
     SocketInterface,
     StaticHost,
 )
+from .objects import (
+    Admin,
+    AdminRoleArgs,
+    AppConnector,
+    AppConnectorLocationArgs,
+    EntityArgs,
+    IpsecMessageArgs,
+    IpsecSite,
+    IpsecTunnelArgs,
+    IpsecTunnelsArgs,
+    PreferredPopLocationArgs,
+    PrivateApp,
+    PrivateAppProbingArgs,
+    ProtocolPortArgs,
+    PublishedAppDomainArgs,
+    SiteLicense,
+)
 from .policies import (
     AntiMalwareFileHashPolicy,
     AntiMalwareFileHashRuleArgs,
@@ -120,4 +137,22 @@ __all__ += [
     "WanNetworkPolicy",
     "WanNetworkRuleArgs",
     "WanNetworkSectionArgs",
+]
+# The objects beside sites' inventory (objects.py; their TypedDicts are generated: scripts/gen-object-types).
+__all__ += [
+    "Admin",
+    "AdminRoleArgs",
+    "AppConnector",
+    "AppConnectorLocationArgs",
+    "EntityArgs",
+    "IpsecMessageArgs",
+    "IpsecSite",
+    "IpsecTunnelArgs",
+    "IpsecTunnelsArgs",
+    "PreferredPopLocationArgs",
+    "PrivateApp",
+    "PrivateAppProbingArgs",
+    "ProtocolPortArgs",
+    "PublishedAppDomainArgs",
+    "SiteLicense",
 ]

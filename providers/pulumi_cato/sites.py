@@ -28,6 +28,11 @@ class SocketSite(CatoResource, module="cato", name="SocketSite"):
 
     Changing ``connection_type``, ``native_range``, ``translated_subnet`` or ``vlan`` replaces the
     site (Cato cannot change them in place); everything else is updated in place.
+
+    The native range's settings (``local_ip``, ``dhcp``, ``mdns_reflector``) are set here, after
+    the site is made, and updated in place. One left out is Cato's to choose and is not compared,
+    so it shows no diff. A native range has no ``gateway`` (Cato uses one for Routed ranges only):
+    its hosts' gateway is the Socket's ``local_ip``.
     """
 
     _spec = "SocketSite"
@@ -50,10 +55,13 @@ class SocketSite(CatoResource, module="cato", name="SocketSite"):
         translated_subnet: Input[str] | None = None,
         vlan: Input[int] | None = None,
         description: Input[str] | None = None,
+        local_ip: Input[str] | None = None,
+        dhcp: Input[DhcpArgs] | None = None,
+        mdns_reflector: Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
-        :param name: Site name, unique in the account (1-50 characters).
+        :param name: Site name, unique in the account.
         :param native_range: The native LAN range in CIDR form, e.g. ``10.1.0.0/24``.
         :param location: Country, optional state/city/address, and time zone.
         :param site_type: ``BRANCH`` (default), ``HEADQUARTERS``, ``DATACENTER`` or ``CLOUD_DC``.
@@ -61,6 +69,12 @@ class SocketSite(CatoResource, module="cato", name="SocketSite"):
         :param translated_subnet: NAT subnet for the native range.
         :param vlan: VLAN tag of the native range.
         :param description: Free text.
+        :param local_ip: The Socket's address on the native range (its hosts' gateway), e.g.
+            ``10.1.0.1``: a host address of ``native_range``.
+        :param dhcp: DHCP on the native range: ``{"type": "DHCP_RANGE", "ip_range": "10.1.0.100-10.1.0.199"}``,
+            ``{"type": "DHCP_RELAY", "relay_group_id": ...}``, ``{"type": "DHCP_DISABLED"}`` or
+            ``{"type": "ACCOUNT_DEFAULT"}``.
+        :param mdns_reflector: Reflect mDNS on the native range.
         """
         super().__init__(resource_name, props_of(locals()), opts)
 

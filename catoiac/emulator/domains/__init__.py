@@ -4,6 +4,10 @@ from importlib import import_module
 
 for _name in (
     "sites",
+    "ipsec",
+    "licensing",
+    "admins",
+    "apps",
     "lookup",
     "snapshot",
     "devices",

@@ -33,6 +33,7 @@ REF_SOURCES: dict[str, tuple[str, str]] = {
     "NetworkInterfaceRefInput": ("entity", "networkInterface"),
     "FloatingSubnetRefInput": ("entity", "floatingSubnet"),
     "GlobalIpRangeRefInput": ("entity", "globalIpRange"),
+    "PrivateApplicationRefInput": ("entity", "privateApp"),  # emulator/domains/apps.py
     "UserRefInput": ("entity", "user"),
     "UsersGroupRefInput": ("entity", "usersGroup"),
     "DeviceProfileRefInput": ("entity", "deviceProfile"),
@@ -52,7 +53,6 @@ REF_SOURCES: dict[str, tuple[str, str]] = {
     # (PoP locations, application activities, content types) included, as stand-ins for the catalog.
     "AllocatedIpRefInput": ("entity", "allocatedIp"),
     "BandwidthManagementRefInput": ("entity", "bandwidthProfile"),
-    "PrivateApplicationRefInput": ("entity", "privateApp"),
     "DlpContentProfileRefInput": ("entity", "dlpContentProfile"),
     "DlpEdmProfileRefInput": ("entity", "dlpEdmProfile"),
     "StringValueSetRefInput": ("entity", "stringValueSet"),
@@ -63,7 +63,7 @@ REF_SOURCES: dict[str, tuple[str, str]] = {
     "ApplicationControlContentTypeGroupRefInput": ("entity", "appControlContentTypeGroup"),
 }
 # Store kinds a fixture's `policy_refs:` may list: every entity kind above that no domain seeds.
-SEEDED_BY_DOMAINS = frozenset({"site", "host", "group", "siteRange", "networkInterface"})
+SEEDED_BY_DOMAINS = frozenset({"site", "host", "group", "siteRange", "networkInterface", "privateApp"})
 FIXTURE_REF_KINDS = frozenset(n for k, n in REF_SOURCES.values() if k == "entity") - SEEDED_BY_DOMAINS
 
 

@@ -337,14 +337,17 @@ def _pop(ref: dict[str, Any] | None) -> dict[str, str] | None:
     return {"id": pop_id, "name": POPS[pop_id]}
 
 
-def add_site(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) -> str:
+def new_site(
+    ctx: RequestContext, inp: dict[str, Any], conn: str, explicit_id: Any = None
+) -> tuple[dict[str, Any], ipaddress.IPv4Network]:
+    """A new site's record (any connection type), after the rules every site shares: a unique
+    name, a known location, a native range with room for a local IP. The caller adds its ports."""
     if ctx.store.find_by_name(ctx.account_id, SITE, inp["name"]):
         raise invalid(f"Site name '{inp['name']}' is already in use")
     loc = inp["siteLocation"]
     location = {k: loc.get(k) for k in ("address", "countryCode", "stateCode", "timezone")}
     location["cityName"] = loc.get("city")
     _check_location(location)
-    conn = inp.get("connectionType") or "SOCKET_X1500"
     native = parse_net(inp["nativeNetworkRange"], "nativeNetworkRange")
     if native.num_addresses < 4:
         raise invalid(f"Native range {native} is too small: it needs room for the socket's local IP")
@@ -359,6 +362,24 @@ def add_site(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) 
         "creationTime": timestamp(ctx),
     }
     put(ctx, SITE, site)
+    return site, native
+
+
+def native_range_fields(inp: dict[str, Any], native: ipaddress.IPv4Network) -> dict[str, Any]:
+    """A new site's native range: its first host address is the local IP until told otherwise."""
+    return {
+        "name": "Native Range",
+        "rangeType": "Native",
+        "subnet": str(native),
+        "localIp": str(native.network_address + 1),
+        "vlan": inp.get("vlan"),
+        "translatedSubnet": inp.get("translatedSubnet"),
+    }
+
+
+def add_site(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) -> str:
+    conn = inp.get("connectionType") or "SOCKET_X1500"
+    site, native = new_site(ctx, inp, conn, explicit_id)
     model = ports.model(conn)
     for port in model.ports:
         iface = {
@@ -368,15 +389,8 @@ def add_site(ctx: RequestContext, inp: dict[str, Any], explicit_id: Any = None) 
             "nativeRangeId": None,
         }
         if port.id == model.native:
-            native_range = {
-                "name": "Native Range",
-                "rangeType": "Native",
-                "subnet": str(native),
-                "localIp": str(native.network_address + 1),
-                "vlan": inp.get("vlan"),
-                "translatedSubnet": inp.get("translatedSubnet"),
-            }
-            iface["nativeRangeId"] = _create_range(ctx, site, iface, native_range)["id"]
+            native_range = native_range_fields(inp, native)
+            iface["nativeRangeId"] = create_range(ctx, site, iface, native_range)["id"]
         put(ctx, IFACE, iface)
     log(ctx, SITE, site["id"], site["name"], "CREATED")
     return site["id"]
@@ -477,6 +491,10 @@ def _check_lag(ctx: RequestContext, site: dict, old: dict, dest: str) -> None:
 
 def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str, Any]) -> None:
     site = get(ctx, SITE, site_id)
+    if site["connectionType"] not in ports.MODELS:
+        raise invalid(
+            f"Site '{site['name']}' is a {site['connectionType']} site: it has no Socket interfaces"
+        )
     old = interface_of(ctx, site["id"], slot)
     _check_port_input(site, slot, inp)
     if old is None:
@@ -510,7 +528,7 @@ def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str
             _change_range(ctx, get(ctx, RANGE, new["nativeRangeId"]), native)
         else:
             native |= {"name": "Native Range", "rangeType": "Native"}
-            new["nativeRangeId"] = _create_range(ctx, site, new, native)["id"]
+            new["nativeRangeId"] = create_range(ctx, site, new, native)["id"]
     elif is_lan and not new["nativeRangeId"]:
         raise invalid(
             f"Interface {slot} as {new['destType']} needs lan {{subnet, localIp}}: its native range"
@@ -586,9 +604,7 @@ def _save_range(ctx: RequestContext, site: dict, iface: dict, rec: dict) -> None
     )
 
 
-def _create_range(
-    ctx: RequestContext, site: dict, iface: dict, fields: dict, explicit_id: Any = None
-) -> dict:
+def create_range(ctx: RequestContext, site: dict, iface: dict, fields: dict, explicit_id: Any = None) -> dict:
     if explicit_id is None:  # Cato's style: base64 of N<n> (native ranges) or S<n>
         tag = "N" if fields["rangeType"] == "Native" else "S"
         range_id = base64.b64encode(f"{tag}{ctx.store.next_id(RANGE, _ID_START[RANGE])}".encode()).decode()
@@ -645,7 +661,7 @@ def add_range(ctx: RequestContext, iface_id: str, inp: dict[str, Any], explicit_
             f"Network interface {iface['name']} already has {on_port} network ranges: "
             f"the limit is {MAX_RANGES_PER_PORT} per LAN port"
         )
-    rec = _create_range(ctx, site, iface, inp, explicit_id)
+    rec = create_range(ctx, site, iface, inp, explicit_id)
     log(ctx, RANGE, rec["id"], range_name(site, iface, rec), "CREATED")
     return rec["id"]
 

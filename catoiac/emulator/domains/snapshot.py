@@ -18,6 +18,8 @@ from ...ports import native_port
 from ..catalog import COUNTRIES, COUNTRY_STATES
 from ..context import RequestContext
 from ..registry import query
+from .ipsec import CONNECTION as IPSEC
+from .ipsec import snapshot_info as ipsec_info
 from .sites import HOST, IFACE, POPS, RANGE, SITE, WAN_TYPES, timestamp
 
 SOCKET_VERSION, SOCKET_VERSION_NUMBER = "22.0.19250", 22019250
@@ -68,6 +70,9 @@ def site_snapshot(
         "version": SOCKET_VERSION,
         "versionUpdateTime": created,
     }
+    ipsec = site["connectionType"] == IPSEC
+    # An IPsec site has no Socket: its one interface is no port, and its tunnels are in info.ipsec.
+    ports = [] if ipsec else ports
     active = [p for p in ports if p["destType"] != "INTERFACE_DISABLED"]
     links = [
         {
@@ -88,7 +93,7 @@ def site_snapshot(
         "id": site["id"],
         "name": site["name"],
         "identifier": serial(site),
-        "type": "Socket",
+        "type": "IPsec" if ipsec else "Socket",
         "connected": True,
         "connectedSince": created,
         "lastConnected": now,
@@ -102,7 +107,7 @@ def site_snapshot(
         "versionNumber": SOCKET_VERSION_NUMBER,
         "releaseGroup": "Default",
         "deviceUptime": 86400,
-        "socketInfo": socket,
+        "socketInfo": None if ipsec else socket,
         "interfaces": links,
         "interfacesLinkState": [
             {
@@ -134,8 +139,8 @@ def site_snapshot(
         "isHA": False,
         "creationTime": created,
         "interfaces": [_interface_info(p) for p in active],
-        "sockets": [socket],
-        "ipsec": [],
+        "sockets": [] if ipsec else [socket],
+        "ipsec": ipsec_info(site, f"192.0.2.{int(pop_id) % 250}") if ipsec else [],
     }
     return {
         "id": site["id"],
@@ -171,7 +176,7 @@ def sites(ctx: RequestContext, wanted: set[str] | None) -> list[dict[str, Any]]:
             snap = site_snapshot(
                 ctx, s, ports[s["id"]], native.get(lan.get("nativeRangeId")), hosts.get(s["id"], 0)
             )
-            for hook in RUNTIME:
+            for hook in RUNTIME if s["connectionType"] != IPSEC else ():  # the hooks simulate Sockets
                 hook(ctx, s, ports[s["id"]], snap)
             out.append(snap)
     return out

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from ..spec import ResourceSpec
+from .admin import ADMIN
+from .app_connector import APP_CONNECTOR
 from .bgp_peer import BGP_PEER
 from .group import GROUP
+from .ipsec_site import IPSEC_SITE
 from .network_range import NETWORK_RANGE
 from .policies import POLICY_SPECS
+from .private_app import PRIVATE_APP
+from .site_license import SITE_LICENSE
 from .socket_interface import SOCKET_INTERFACE
 from .socket_site import SOCKET_SITE
 from .static_host import STATIC_HOST
@@ -16,3 +21,5 @@ SPECS: dict[str, ResourceSpec] = {s.name: s for s in (SOCKET_SITE, NETWORK_RANGE
 SPECS.update(POLICY_SPECS)
 # The inventory (sites' hosts, ports and BGP peers; groups).
 SPECS.update({s.name: s for s in (STATIC_HOST, SOCKET_INTERFACE, BGP_PEER, GROUP)})
+# The objects beside sites' inventory: IPsec sites, site licenses, admins, private apps, app connectors.
+SPECS.update({s.name: s for s in (IPSEC_SITE, SITE_LICENSE, ADMIN, PRIVATE_APP, APP_CONNECTOR)})

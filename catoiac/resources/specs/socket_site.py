@@ -1,4 +1,8 @@
-"""SocketSite: a branch, datacenter or cloud site connected by a Cato Socket."""
+"""SocketSite: a branch, datacenter or cloud site connected by a Cato Socket.
+
+Its native range's settings (``local_ip``, ``dhcp``, ``mdns_reflector``) are the site's inputs too,
+written after the create with ``updateNetworkRange`` (see ``native_range.py``: why on the site).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from ...cities import city_problem
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..spec import SUBNET, Operation, Reservation, ResourceSpec
+from . import native_range
 from .common import NAME, camel, prune
 
 SCHEMA = {
@@ -23,6 +28,7 @@ SCHEMA = {
         "translated_subnet": {"type": "string", "format": "cidr"},
         "vlan": {"type": "integer", "minimum": 1, "maximum": 4094},
         "description": {"type": "string", "default": ""},
+        **native_range.PROPERTIES,
         "location": {
             "type": "object",
             "additionalProperties": False,
@@ -54,7 +60,7 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
-    i = prune(i)
+    i = native_range.normalize(prune(i))
     if "location" in i:
         i["location"]["country_code"] = i["location"]["country_code"].upper()
     return i
@@ -110,7 +116,12 @@ def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
         score = 2 if port.get("is_default") else (1 if port.get("interface_id") == home else 0)
         if score >= rank.get(site["id"], -1):
             rank[site["id"]] = score
-            out[site["id"]] = {"id": site["id"], "subnet": rng["subnet"], "port": port.get("interface_id")}
+            out[site["id"]] = {
+                "id": site["id"],
+                "subnet": rng["subnet"],
+                "port": port.get("interface_id"),
+                "range": rng,
+            }
     return out
 
 
@@ -125,13 +136,16 @@ def _reservations(i: dict[str, Any]) -> list[Reservation]:
 
 
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
+    native = view.get("native_ranges").get(live["id"], {})
     return {
         "name": live["name"],
         "site_type": live["site_type"],
         "connection_type": live["connection_type"],
-        "native_range": view.get("native_ranges").get(live["id"], {}).get("subnet"),
+        "native_range": native.get("subnet"),
         "description": live.get("description") or "",
         "location": live.get("location") or {"country_code": live.get("country_code")},
+        **native_range.read(native.get("range")),
+        **native_range.addressing(native.get("range")),
     }
 
 
@@ -145,8 +159,10 @@ SOCKET_SITE = ResourceSpec(
     replace_on=("connection_type", "native_range", "translated_subnet", "vlan"),
     natural_key=("name",),
     read=_read,
-    rules=(_rules,),
+    rules=(_rules, native_range.rules),
     normalize=_normalize,
+    reconcile=native_range.reconcile,
+    after_write=native_range.write,
     reservations=_reservations,
     # A new site brings its native range and default interfaces; removing it removes its children.
     invalidates=("ranges", "interfaces", "hosts"),
