@@ -29,6 +29,17 @@ from .inventory import (
     SocketInterface,
     StaticHost,
 )
+from .lookups import (
+    GroupLookup,
+    HostLookup,
+    LookupError,
+    NetworkRangeLookup,
+    SiteLookup,
+    get_group,
+    get_host,
+    get_network_range,
+    get_site,
+)
 from .policies import (
     AntiMalwareFileHashPolicy,
     AntiMalwareFileHashRuleArgs,
@@ -84,6 +95,18 @@ __all__ += [
     "WanFirewallPolicy",
     "WanFirewallRuleArgs",
     "WanFirewallSectionArgs",
+]
+# Lookups of objects a program uses but does not manage (lookups.py says how they read).
+__all__ += [
+    "GroupLookup",
+    "HostLookup",
+    "LookupError",
+    "NetworkRangeLookup",
+    "SiteLookup",
+    "get_group",
+    "get_host",
+    "get_network_range",
+    "get_site",
 ]
 # Every other policy family (policies.py is generated: scripts/gen-policy-types).
 __all__ += [
