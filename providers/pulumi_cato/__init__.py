@@ -30,15 +30,23 @@ from .inventory import (
     StaticHost,
 )
 from .lookups import (
+    AppCategoryLookup,
+    ApplicationLookup,
     GroupLookup,
     HostLookup,
     LookupError,
     NetworkRangeLookup,
+    ServiceLookup,
+    SiteLocationLookup,
     SiteLookup,
+    get_app_category,
+    get_application,
     get_group,
     get_host,
     get_network_range,
+    get_service,
     get_site,
+    get_site_location,
 )
 from .policies import (
     AntiMalwareFileHashPolicy,
@@ -107,6 +115,17 @@ __all__ += [
     "get_host",
     "get_network_range",
     "get_site",
+]
+# Catalog lookups: where a city is, and the names rules use from Cato's catalogs.
+__all__ += [
+    "AppCategoryLookup",
+    "ApplicationLookup",
+    "ServiceLookup",
+    "SiteLocationLookup",
+    "get_app_category",
+    "get_application",
+    "get_service",
+    "get_site_location",
 ]
 # Every other policy family (policies.py is generated: scripts/gen-policy-types).
 __all__ += [

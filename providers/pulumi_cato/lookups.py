@@ -16,11 +16,25 @@ stack's ``cato:apiKey``, ``cato:accountId`` and ``cato:endpoint``, else ``CATO_T
 ``CATO_ACCOUNT_ID`` and ``CATO_BASEURL``. Arguments may be Outputs (``site=porto.name``): the
 lookup waits for them (a value not known in a preview leaves the lookup unknown too). A name that
 matches no object, or several, fails the program with a message that says which and suggests names.
+
+Catalog lookups name what a rule refers to in Cato's catalogs, and where a site is:
+
+    paris = cato.get_site_location(city="Paris", country="FR")   # country_code, timezone, ...
+    cato.SocketSite("paris", name="Paris", native_range="10.1.0.0/24",
+                    location={"country_code": paris.country_code, "timezone": paris.timezone})
+    zoom = cato.get_application(name="Zoom")          # Cato's application catalog (one cached read)
+    gambling = cato.get_app_category(name="Gambling")  # catoiac's copy: Cato has no list query
+    https = cato.get_service(name="HTTPS")
+
+``get_site_location`` reads no account (GeoNames' cities, as Terraform's ``cato_siteLocation`` reads
+an embedded table; ``catoiac/catalog.py`` says why not ``entityLookup(city)``): it needs no
+credentials. ``catoiac catalog search WORD`` finds the exact names.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +42,7 @@ from typing import Any
 import pulumi
 from pulumi import Input, Output
 
+from catoiac import catalog as _catalog
 from catoiac.readpath import AccountReader
 from catoiac.resources.refs import ScopedRefError, did_you_mean, resolve_scoped, suggest
 from catoiac.resources.specs import group as _groups  # noqa: F401  (registers the "groups" collection)
@@ -153,6 +168,55 @@ class GroupLookup(_Found):
     description: Output[str]
 
 
+class SiteLocationLookup(_Found):
+    """Where a city is, as ``SocketSite.location`` takes it: ``city`` (GeoNames' spelling),
+    ``country_code`` (ISO 3166-1, e.g. ``FR``), ``country_name``, ``state_code`` (``US-TX``; None
+    outside the US), ``state_name`` and ``timezone`` (IANA, e.g. ``Europe/Paris``)."""
+
+    _fields = ("city", "country_code", "country_name", "state_code", "state_name", "timezone")
+    city: Output[str]
+    country_code: Output[str]
+    country_name: Output[str]
+    state_code: Output[str | None]
+    state_name: Output[str | None]
+    timezone: Output[str]
+
+
+class ApplicationLookup(_Found):
+    """An application of Cato's catalog: ``id``, ``name`` (as a rule names it) and ``type``
+    (``APPLICATION``, ``CLOUD_APPLICATION`` or ``SERVICE``)."""
+
+    _fields = ("id", "name", "type")
+    id: Output[str]
+    name: Output[str]
+    type: Output[str]
+
+
+class AppCategoryLookup(_Found):
+    """An application category: ``id`` and ``name`` (e.g. ``gambling``, ``Gambling``)."""
+
+    _fields = ("id", "name")
+    id: Output[str]
+    name: Output[str]
+
+
+class ServiceLookup(_Found):
+    """A standard service: ``id`` and ``name`` (e.g. ``https``, ``HTTPS``)."""
+
+    _fields = ("id", "name")
+    id: Output[str]
+    name: Output[str]
+
+
+def _catalog_call(find: Callable[..., Any], *args: Any) -> dict:
+    """``find(*args)`` (a catalog entry, application or location) as a dict; a miss is a LookupError."""
+    try:
+        found = find(*args)
+    except _catalog.CatalogError as e:
+        raise LookupError(str(e)) from None
+    return dataclasses.asdict(found) if dataclasses.is_dataclass(found) else dict(found)
+
+
 def get_site(name: Input[str]) -> SiteLookup:
     """The site with this name (site names are unique in an account)."""
     return SiteLookup(_lookup(_site, name))
@@ -178,7 +242,45 @@ def get_group(name: Input[str]) -> GroupLookup:
     return GroupLookup(_lookup(_group, name))
 
 
+def get_site_location(
+    city: Input[str], country: Input[str] | None = None, state: Input[str] | None = None
+) -> SiteLocationLookup:
+    """The country, state and timezone of ``city``, like Terraform's ``cato_siteLocation``.
+    ``country`` is an ISO code or a name (``"FR"``, ``"France"``); ``state`` a US state (``"US-TX"``,
+    ``"TX"``, ``"Texas"``). A city several places share (Paris, FR and Paris, US-TX) fails the
+    program listing them: narrow it with ``country=`` and, in the US, ``state=``."""
+    return SiteLocationLookup(
+        _lookup(lambda *a: _catalog_call(_catalog.find_location, *a), city, country, state)
+    )
+
+
+def get_application(name: Input[str]) -> ApplicationLookup:
+    """The application named exactly ``name`` in Cato's catalog (read once per program, shared
+    with the rule checks); a miss suggests close names."""
+    return ApplicationLookup(_lookup(lambda n: _catalog_call(_catalog.find_application, _reader(), n), name))
+
+
+def get_app_category(name: Input[str]) -> AppCategoryLookup:
+    """The application category named exactly ``name`` (``"Gambling"``). Cato's API lists no
+    categories: this is catoiac's copy of them, so a miss says how to name one it does not hold."""
+    return AppCategoryLookup(_lookup(lambda n: _catalog_call(_catalog.find, _reader(), "category", n), name))
+
+
+def get_service(name: Input[str]) -> ServiceLookup:
+    """The standard service named exactly ``name`` (``"HTTPS"``), from catoiac's copy of Cato's
+    services (the API lists none)."""
+    return ServiceLookup(_lookup(lambda n: _catalog_call(_catalog.find, _reader(), "service", n), name))
+
+
 __all__ = [
+    "AppCategoryLookup",
+    "ApplicationLookup",
+    "ServiceLookup",
+    "SiteLocationLookup",
+    "get_app_category",
+    "get_application",
+    "get_service",
+    "get_site_location",
     "GroupLookup",
     "HostLookup",
     "LookupError",
