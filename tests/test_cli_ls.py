@@ -72,7 +72,10 @@ def test_ls_lists_policy_rules_with_sections_and_positions_and_the_sections(emu)
     rules = {r["name"]: r for r in json.loads(out.output)["items"]}
     assert rules["Block gambling"]["section"] == "Security"
     assert rules["Block anonymizers"]["index"] < rules["Block gambling"]["index"]
-    assert rules["Block gambling"]["id"] and rules["Block gambling"]["rule"]["id"] == rules["Block gambling"]["id"]
+    assert (
+        rules["Block gambling"]["id"]
+        and rules["Block gambling"]["rule"]["id"] == rules["Block gambling"]["id"]
+    )
     # The policy's resource name means its rules; sections are a type of their own.
     alias = json.loads(ls(emu, "InternetFirewallPolicy", "--format", "json").output)
     assert {r["name"] for r in alias["items"]} == set(rules)
