@@ -1,6 +1,6 @@
 """A real `pulumi` program against the emulator: a site placed with get_site_location and a rule
 naming what get_application, get_app_category and get_service found previews cleanly with the
-values known in the preview; an ambiguous city fails the program with the candidates."""
+values known in the preview (get_site and get_host alongside); an ambiguous city fails the program with the candidates."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ cato.InternetFirewallPolicy("ifw", sections=[{"name": "Looked up", "rules": [{
 }]}])
 pulumi.export("where", {"country": where.country_name, "timezone": where.timezone})
 pulumi.export("ids", {"zoom": zoom.id, "gambling": gambling.id, "https": https.id})
+# The account lookups alongside (the same shared read): still working.
+pulumi.export("account", {"hq": cato.get_site(name="HQ").site_type, "printer": cato.get_host(name="printer").ip})
 """
 
 
@@ -47,7 +49,7 @@ def test_lookups_in_a_program_preview_cleanly_and_ambiguity_fails_it(pulumi_work
     out = ws.run("preview", "--diff").stdout
     assert "+ 3 to create" in out or "3 to create" in out, out
     assert "Europe/Paris" in out and "France" in out  # known in the preview, not (unknown)
-    for value in ('"zoom"', '"gambling"', '"https"'):
+    for value in ('"zoom"', '"gambling"', '"https"', '"10.1.0.10"'):
         assert value in out, out
 
     ws.write_project('CITY, COUNTRY = "Paris", None\n' + PROGRAM)
