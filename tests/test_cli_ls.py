@@ -14,6 +14,7 @@ from emu_helpers import ACCOUNT, KEY
 from policy_support import FOREIGN
 from sites_support import fixture
 
+import catoiac.resources.specs  # noqa: F401  (registers every collection, bgp_peers too)
 from catoiac.cli import main
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -128,6 +129,19 @@ def test_unknown_type_or_field_is_refused_listing_the_valid_ones(emu):
     assert out.exit_code == 1 and "use FIELD=VALUE" in out.output
     with pytest.raises(InventoryError):
         listing(None, "Nope")  # type: ignore[arg-type]  (refused before any read)
+
+
+def test_bgp_peers_are_listed_without_their_md5_key(emulator_factory):
+    fx = _fixture()
+    fx["accounts"][0]["sites"][0]["bgp_peers"][0]["md5_auth_key"] = "bgp-md5-Secret-Zx81"
+    emu = emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
+    with CatoClient(ClientConfig(api_key=KEY, account_id=ACCOUNT, base_url=emu.url)) as c:
+        read = [p.get("md5_auth_key") for p in AccountReader(c).get("bgp_peers").values()]
+    assert read == ["bgp-md5-Secret-Zx81"]  # the read has it: ls must leave it out
+    for fmt in ("json", "table"):
+        out = ls(emu, "BgpPeer", "--format", fmt)
+        assert out.exit_code == 0, out.output
+        assert "core" in out.output and "bgp-md5-Secret-Zx81" not in out.output
 
 
 def test_the_api_key_flag_wins_over_the_environment_and_is_never_printed(emu):

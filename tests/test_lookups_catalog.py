@@ -72,3 +72,23 @@ def test_categories_and_services_by_exact_name_with_suggestions_and_no_call(read
     with pytest.raises(CatalogError, match="did you mean 'HTTPS'"):
         find(reader, "service", "https")
     assert reader.client.stats.to_dict() == {}
+
+
+def test_account_lookups_find_a_lan_interface_by_name_within_its_site(emulator_factory, monkeypatch):
+    """The lookups' finders outside a program take the environment's credentials (a program's come
+    from its stack config): a LAN port by name, within its site or alone, and a miss suggests."""
+    from pulumi_cato import lookups
+
+    emu = emulator_factory(fixture(), rate_limits=RateLimitConfig(enabled=False))
+    for var, value in (("CATO_TOKEN", KEY), ("CATO_ACCOUNT_ID", ACCOUNT), ("CATO_BASEURL", emu.url)):
+        monkeypatch.setenv(var, value)
+    port = lookups._in_site("interfaces", "NetworkInterfaceRefInput", "network interface", "Servers", "HQ")
+    assert (port["interface_id"], port["subnet"]) == ("INT_6", "10.5.0.0/24")
+    site = lookups._site("HQ")
+    assert port["site_id"] == site["id"]
+    assert (
+        lookups._in_site("interfaces", "NetworkInterfaceRefInput", "network interface", "Servers", None)
+        == port
+    )
+    with pytest.raises(lookups.LookupError, match="did you mean 'Servers'"):
+        lookups._in_site("interfaces", "NetworkInterfaceRefInput", "network interface", "Server", None)

@@ -35,6 +35,7 @@ from .lookups import (
     GroupLookup,
     HostLookup,
     LookupError,
+    NetworkInterfaceLookup,
     NetworkRangeLookup,
     ServiceLookup,
     SiteLocationLookup,
@@ -43,6 +44,7 @@ from .lookups import (
     get_application,
     get_group,
     get_host,
+    get_network_interface,
     get_network_range,
     get_service,
     get_site,
@@ -116,8 +118,10 @@ __all__ += [
     "get_network_range",
     "get_site",
 ]
-# Catalog lookups: where a city is, and the names rules use from Cato's catalogs.
+# Catalog lookups: where a city is, and the names rules use from Cato's catalogs; LAN interfaces.
 __all__ += [
+    "NetworkInterfaceLookup",
+    "get_network_interface",
     "AppCategoryLookup",
     "ApplicationLookup",
     "ServiceLookup",

@@ -159,6 +159,19 @@ class HostLookup(_Found):
     mac_address: Output[str]
 
 
+class NetworkInterfaceLookup(_Found):
+    """A site's LAN port as a rule names it: ``id`` (the networkInterface entity), ``name``,
+    ``site_id``, ``interface_id`` (its port, ``INT_5``/``LAN1``...), ``subnet``, ``dest_type``."""
+
+    _fields = ("id", "name", "site_id", "interface_id", "subnet", "dest_type")
+    id: Output[str]
+    name: Output[str]
+    site_id: Output[str]
+    interface_id: Output[str]
+    subnet: Output[str]
+    dest_type: Output[str]
+
+
 class GroupLookup(_Found):
     """A group: ``id``, ``name``, ``description``."""
 
@@ -235,6 +248,18 @@ def get_host(name: Input[str], site: Input[str] | None = None) -> HostLookup:
     """The static host with this name, in the site named ``site`` (needed when two sites have a
     host of that name)."""
     return HostLookup(_lookup(lambda n, s: _in_site("hosts", "HostRefInput", "host", n, s), name, site))
+
+
+def get_network_interface(name: Input[str], site: Input[str] | None = None) -> NetworkInterfaceLookup:
+    """The LAN network interface with this name (or port id, ``INT_5``), in the site named ``site``
+    (needed when two sites have one of that name), like Terraform's ``cato_networkInterfaces``."""
+    return NetworkInterfaceLookup(
+        _lookup(
+            lambda n, s: _in_site("interfaces", "NetworkInterfaceRefInput", "network interface", n, s),
+            name,
+            site,
+        )
+    )
 
 
 def get_group(name: Input[str]) -> GroupLookup:
