@@ -74,16 +74,11 @@ def ls(type_name, filters, fmt, stack, cwd, api_key, account_id, endpoint, stats
             None,
         )
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{kind.name}: {len(rows)}", title_justify="left")
+    # Plain aligned columns, one object a line, never folded: it greps, cuts and diffs well.
     cols = table_columns(kind, rows)
-    for c in cols:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(scrub("" if r.get(c) is None else str(r.get(c))) for c in cols))
-    console = Console()
-    if not console.is_terminal:  # CI logs and pipes: wide lines read better than folded cells
-        console = Console(width=max(200, 12 * len(cols)))
-    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    cells = [[scrub("" if r.get(c) is None else str(r.get(c))) for c in cols] for r in rows]
+    shown = [i for i, c in enumerate(cols) if c in kind.columns or any(line[i] for line in cells)]
+    widths = {i: max([len(cols[i])] + [len(line[i]) for line in cells]) for i in shown}
+    for line in [cols, *cells]:
+        click.echo("  ".join(line[i].ljust(widths[i]) for i in shown).rstrip())
+    click.echo(f"({len(rows)} {kind.name})", err=True)
