@@ -59,7 +59,10 @@ def test_applications_come_from_the_catalog_reading_only_the_catalog(emu):
         assert {op: s["calls"] for op, s in c.stats.to_dict().items()} == {"CatalogSearch": 2}
 
 
-def test_applications_need_credentials_and_say_so():
-    out = run("drop")
+def test_without_credentials_categories_and_services_are_searched_and_applications_say_why_not():
+    out = run("gambl")
+    assert out.exit_code == 0, out.output
+    assert "Gambling" in out.output and "warning: applications not searched" in out.output
+    out = run("drop", "--kind", "application")
     assert out.exit_code == 1
     assert "error:" in out.output and "CATO_TOKEN" in out.output

@@ -32,7 +32,7 @@ def search(text, kinds, limit, fmt, stack, cwd, api_key, account_id, endpoint) -
 
     Applications come from Cato's catalog (one or two catalogs calls; needs credentials, resolved
     as `catoiac drift` does). Cato's API lists no categories or services: those come from
-    catoiac's copy, with no API call and no credentials.
+    catoiac's copy, with no API call and no credentials (without credentials only they are searched).
 
     \b
     Examples:
@@ -40,13 +40,24 @@ def search(text, kinds, limit, fmt, stack, cwd, api_key, account_id, endpoint) -
       catoiac catalog search https --kind service
     """
     from ..catalog import search as find
-    from ..errors import CatoError
+    from ..errors import CatoError, ConfigurationError
     from ..readpath import AccountReader
 
+    asked = kinds
     kinds = kinds or KINDS
     try:
+        client = None
         if "application" in kinds:
-            with client_from(stack, cwd, api_key, account_id, endpoint) as client:
+            try:
+                client = client_from(stack, cwd, api_key, account_id, endpoint)
+            except ConfigurationError as e:
+                if asked:  # applications asked for by name: say why they cannot be searched
+                    raise
+                # No credentials: categories and services need none, applications are skipped.
+                click.echo(f"warning: applications not searched ({e})", err=True)
+                kinds = tuple(k for k in kinds if k != "application")
+        if client is not None:
+            with client:
                 found = find(AccountReader(client), text, kinds, limit)
         else:
             found = find(None, text, kinds, limit)
