@@ -174,12 +174,14 @@ def listing(
     reader: AccountReader, type_name: str, filters: Iterable[str] = ()
 ) -> tuple[InventoryType, list[Row]]:
     """The rows of a type that pass every filter (FIELD=VALUE). Unknown types and filter syntax are
-    refused before any call; an unknown field once the rows say which fields there are."""
+    refused before any call; an unknown field once the rows say which fields there are (their own
+    and nested ones, whatever their values)."""
     kind = resolve(type_name)
     wanted = parse_filters(filters)
     rows = kind.rows(reader)
     fields = set(kind.columns) | {k for r in rows for k in r if k != "rule"}
-    unknown = sorted({f for f, _ in wanted if f not in fields})
+    # With no rows the fields cannot be told (nor does a filter change an empty answer).
+    unknown = sorted({f for f, _ in wanted if f not in fields}) if rows else []
     if unknown:
         raise InventoryError(
             f"--filter: {kind.name} has no field {', '.join(map(repr, unknown))}: use one of {', '.join(sorted(fields))}"

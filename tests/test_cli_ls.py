@@ -131,6 +131,13 @@ def test_unknown_type_or_field_is_refused_listing_the_valid_ones(emu):
         listing(None, "Nope")  # type: ignore[arg-type]  (refused before any read)
 
 
+def test_an_empty_account_lists_nothing_whatever_the_filter(emulator_factory):
+    emu = emulator_factory(fixture(sites=[]), rate_limits=RateLimitConfig(enabled=False))
+    out = ls(emu, "NetworkRange", "--filter", "subnet=10.0.0.0/24", "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["items"] == []
+
+
 def test_bgp_peers_are_listed_without_their_md5_key(emulator_factory):
     fx = _fixture()
     fx["accounts"][0]["sites"][0]["bgp_peers"][0]["md5_auth_key"] = "bgp-md5-Secret-Zx81"
