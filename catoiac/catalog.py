@@ -136,11 +136,15 @@ _COLLECTIONS = {"category": "app_categories", "service": "services"}
 _TABLES = {"category": _reference.APPLICATION_CATEGORIES, "service": _reference.SERVICES}
 
 
-def find(reader: AccountReader, kind: str, name: str) -> Entry:
-    """The category or service named exactly ``name``, or an error suggesting names."""
+def find(reader: AccountReader | None, kind: str, name: str) -> Entry:
+    """The category or service named exactly ``name``, or an error suggesting names (``reader``
+    None: catoiac's copy read directly, for a caller with no credentials)."""
     from .resources.refs import did_you_mean, suggest
 
-    table = reader.get(_COLLECTIONS[kind])
+    if reader is not None:
+        table = reader.get(_COLLECTIONS[kind])
+    else:
+        table = {k: {"id": k, "name": v} for k, v in _TABLES[kind].items()}
     for o in table.values():
         if o["name"] == name:
             return Entry(kind, o["name"], o["id"])

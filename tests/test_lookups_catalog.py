@@ -72,6 +72,18 @@ def test_categories_and_services_by_exact_name_with_suggestions_and_no_call(read
     with pytest.raises(CatalogError, match="did you mean 'HTTPS'"):
         find(reader, "service", "https")
     assert reader.client.stats.to_dict() == {}
+    assert find(None, "category", "Gambling") == find(reader, "category", "Gambling")  # no credentials
+
+
+def test_category_and_service_lookups_need_no_credentials(monkeypatch):
+    from pulumi_cato import lookups
+
+    for var in ("CATO_TOKEN", "CATO_ACCOUNT_ID", "CATO_BASEURL"):
+        monkeypatch.delenv(var, raising=False)
+    assert lookups._catalog_reader() is None
+    assert lookups._catalog_call(find, None, "service", "HTTPS")["id"] == "https"
+    with pytest.raises(lookups.LookupError, match="did you mean 'Gambling'"):
+        lookups._catalog_call(find, None, "category", "gambling")
 
 
 def test_account_lookups_find_a_lan_interface_by_name_within_its_site(emulator_factory, monkeypatch):

@@ -62,6 +62,14 @@ def _reader() -> AccountReader:
         return _POOL.get(Credentials.resolve(config)).reader
 
 
+def _catalog_reader() -> AccountReader | None:
+    """The shared reader, or None without credentials: categories and services need no account."""
+    config = {k: pulumi.runtime.get_config(k) for k in (CONFIG_KEY, CONFIG_ACCOUNT, CONFIG_ENDPOINT)}
+    if Credentials.resolve(config).problems():
+        return None
+    return _reader()
+
+
 def _one(what: str, name: str, found: list[Mapping[str, Any]], names: set[Any], scope: str = "") -> dict:
     if len(found) == 1:
         return dict(found[0])
@@ -288,13 +296,17 @@ def get_application(name: Input[str]) -> ApplicationLookup:
 def get_app_category(name: Input[str]) -> AppCategoryLookup:
     """The application category named exactly ``name`` (``"Gambling"``). Cato's API lists no
     categories: this is catoiac's copy of them, so a miss says how to name one it does not hold."""
-    return AppCategoryLookup(_lookup(lambda n: _catalog_call(_catalog.find, _reader(), "category", n), name))
+    return AppCategoryLookup(
+        _lookup(lambda n: _catalog_call(_catalog.find, _catalog_reader(), "category", n), name)
+    )
 
 
 def get_service(name: Input[str]) -> ServiceLookup:
     """The standard service named exactly ``name`` (``"HTTPS"``), from catoiac's copy of Cato's
     services (the API lists none)."""
-    return ServiceLookup(_lookup(lambda n: _catalog_call(_catalog.find, _reader(), "service", n), name))
+    return ServiceLookup(
+        _lookup(lambda n: _catalog_call(_catalog.find, _catalog_reader(), "service", n), name)
+    )
 
 
 __all__ = [
