@@ -24,6 +24,7 @@ from ..errors import (
 from ..readpath import LOADERS, AccountReader
 from ..resources import Engine
 from ..resources.specs import SPECS
+from ..resources.specs.socket_interface import part_of_site
 from ..secrets import is_secret_field, mask_fields
 from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stack_config_value
 from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
@@ -71,6 +72,7 @@ DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it wa
 # Live objects a spec's collection holds that no resource of that spec can manage.
 UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "NetworkRange": lambda obj: obj.get("range_type") == "Native",  # part of its SocketSite
+    "SocketInterface": part_of_site,  # the native range's port as its site made it: the SocketSite's
 }
 
 

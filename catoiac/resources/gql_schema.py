@@ -6,14 +6,19 @@
 - ``schema``: jsonschema of the snake_case inputs. Field names in snake_case, enums as ``enum``,
   lists as arrays, scalars as string/number/boolean (IP and subnet scalars with the ``ipv4`` and
   ``cidr`` formats), GraphQL default values as ``default``s, and every ``…RefInput`` (Cato's
-  ``{by: ID|NAME, input}``) as a reference: ``"HQ"`` (a name), ``{"id": "123"}`` or ``{"name": "HQ"}``.
-- ``canonical``: the one form diffs compare. Refs become ``{"id"}``/``{"name"}``, values equal to
+  ``{by: ID|NAME, input}``) as a reference: ``"HQ"`` (a name), ``{"id": "123"}`` or ``{"name": "HQ"}``;
+  an object that lives in a site (a range, a host, a network interface) also by its site,
+  ``{"site": "Porto", "name": "Guest"}`` (a range also by its port: ``{"site", "interface", "name"}``),
+  which tells apart two "Guest" ranges of two sites without a raw id (``SITE_SCOPED``).
+- ``canonical``: the one form diffs compare. Refs become ``{"id"}``/``{"name"}``/``{"site", "name"}``, values equal to
   their default and empty lists/objects are dropped, lists of refs and scalars are sorted (their
   order means nothing to Cato), numeric text scalars (ports, ASNs) become strings.
 - ``to_graphql``: canonical inputs -> the camelCase GraphQL input, every field given (defaults
   filled, unset nullable fields as explicit nulls, so an update also clears what was removed).
+  Cato has no site-scoped form: such a reference is resolved to its id (``resolve``) before sending.
 - ``from_live``: a live object (the output type: refs as ``{id, name}``, full default bodies) ->
-  inputs, refs shown by id where the prior inputs used that id and by name otherwise.
+  inputs, refs shown by id where the prior inputs used that id, in a site-scoped form where the
+  caller says so (``shown``), and by name otherwise.
 - ``refs``: every reference in canonical inputs, with its property path (for read-path checks).
 """
 
@@ -39,6 +44,7 @@ from graphql import (
 )
 
 from ..schema import subset_schema as _schema
+from .validation import REF_FORMS
 
 # Scalar name -> jsonschema. Anything not listed is a string.
 SCALARS: dict[str, dict[str, Any]] = {
@@ -52,6 +58,26 @@ SCALARS: dict[str, dict[str, Any]] = {
 }
 TEXT_NUMBERS = frozenset({"Port", "Asn32"})  # accepted as numbers, compared as text
 REF_KEYS = ("id", "name")
+# Refs to objects that live in a site, and the keys that scope them (in canonical order). Cato's
+# own by-NAME form of a range is its full "<site> \\ <interface> \\ <range>" name (readpath.py); a
+# site-scoped ref is resolved to the object's id before it is sent, so Cato never sees it.
+SITE_SCOPED: dict[str, tuple[str, ...]] = {
+    "SiteNetworkSubnetRefInput": ("site", "interface"),
+    "HostRefInput": ("site",),
+    "NetworkInterfaceRefInput": ("site",),
+}
+SCOPED_ORDER = ("site", "interface", "name")
+
+
+def ref_forms(type_name: str) -> list[list[str]]:
+    """The key sets a reference of this type may have: ``[["id"], ["name"], ["site", "name"]...]``."""
+    forms = [["id"], ["name"]]
+    scope = SITE_SCOPED.get(type_name, ())
+    if scope:
+        forms.append(["site", "name"])
+    if "interface" in scope:
+        forms.append(["site", "interface", "name"])
+    return forms
 
 
 def snake(name: str) -> str:
@@ -64,11 +90,25 @@ def is_ref(t: Any) -> bool:
 
 
 def ref_item(item: Any) -> dict[str, str]:
-    """A reference in canonical form: ``{"id": ...}`` or ``{"name": ...}`` (a string is a name)."""
+    """A reference in canonical form: ``{"id": ...}``, ``{"name": ...}`` (a string is a name) or,
+    scoped to a site, ``{"site": ..., ["interface": ...,] "name": ...}``."""
     if isinstance(item, str):
         return {"name": item}
+    if "site" in item and "id" not in item:
+        return {k: str(item[k]) for k in SCOPED_ORDER if item.get(k) is not None}
     key = next(k for k in REF_KEYS if k in item)
     return {key: str(item[key])}
+
+
+def is_scoped(ref: Any) -> bool:
+    """Whether a reference names its object by its site (``{"site": ..., "name": ...}``)."""
+    return isinstance(ref, Mapping) and "site" in ref and "id" not in ref
+
+
+# (RefInput type name, site-scoped ref) -> the object's id: how to_graphql sends a site-scoped ref.
+Resolver = Callable[[str, Mapping[str, str]], str]
+# (RefInput type name, live id) -> True (show by id), a mapping (show as it), or False (by name).
+Shown = Callable[[str, str], "bool | Mapping[str, str]"]
 
 
 def _sort_key(v: Any) -> Any:
@@ -155,13 +195,14 @@ class InputModel:
 
     def _field_schema(self, f: _Field, seen: tuple[str, ...]) -> dict[str, Any]:
         if is_ref(f.named):
+            keys = [*REF_KEYS, *SITE_SCOPED.get(f.named.name, ())]
             item: dict[str, Any] = {
                 "type": ["string", "object"],
                 "minLength": 1,
-                "properties": {k: {"type": "string", "minLength": 1} for k in REF_KEYS},
-                "propertyNames": {"enum": list(REF_KEYS)},
+                "properties": {k: {"type": "string", "minLength": 1} for k in keys},
+                "propertyNames": {"enum": keys},
                 "minProperties": 1,
-                "maxProperties": 1,
+                REF_FORMS: ref_forms(f.named.name),
                 "x-cato-ref": f.named.name,
             }
         elif isinstance(f.named, GraphQLInputObjectType):
@@ -225,17 +266,22 @@ class InputModel:
         return v
 
     # -- GraphQL input ------------------------------------------------------------------------
-    def to_graphql(self, value: Mapping[str, Any], target: str | None = None) -> dict[str, Any]:
+    def to_graphql(
+        self, value: Mapping[str, Any], target: str | None = None, resolve: Resolver | None = None
+    ) -> dict[str, Any]:
         """Canonical inputs -> a full GraphQL input of this type, or projected onto ``target``
-        (e.g. the matching ``…UpdateRuleDataInput``, whose fields are a subset of the same names)."""
-        full = self._gql_object(self.type, value)
+        (e.g. the matching ``…UpdateRuleDataInput``, whose fields are a subset of the same names).
+        ``resolve`` gives the id of a site-scoped reference (Cato has no such form)."""
+        full = self._gql_object(self.type, value, resolve)
         if target is None:
             return full
         t = _schema().get_type(target)
         assert isinstance(t, GraphQLInputObjectType), target
         return _project(full, t)
 
-    def _gql_object(self, t: GraphQLInputObjectType, value: Mapping[str, Any]) -> dict[str, Any]:
+    def _gql_object(
+        self, t: GraphQLInputObjectType, value: Mapping[str, Any], resolve: Resolver | None = None
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in self.fields(t):
             v = value.get(f.key)
@@ -252,25 +298,29 @@ class InputModel:
                 elif not f.non_null:
                     out[f.name] = None
                 continue
-            out[f.name] = [self._gql_leaf(f, x) for x in v] if f.is_list else self._gql_leaf(f, v)
+            leaf = lambda x, f=f: self._gql_leaf(f, x, resolve)  # noqa: E731
+            out[f.name] = [leaf(x) for x in v] if f.is_list else leaf(v)
         return out
 
-    def _gql_leaf(self, f: _Field, v: Any) -> Any:
+    def _gql_leaf(self, f: _Field, v: Any, resolve: Resolver | None = None) -> Any:
         if is_ref(f.named):
             ref = ref_item(v)
+            if is_scoped(ref):
+                if resolve is None:
+                    raise ValueError(f"{ref} is scoped to a site: it needs the account to be resolved")
+                return {"by": "ID", "input": str(resolve(f.named.name, ref))}
             return {"by": "ID", "input": ref["id"]} if "id" in ref else {"by": "NAME", "input": ref["name"]}
         if isinstance(f.named, GraphQLInputObjectType):
-            return self._gql_object(f.named, v)
+            return self._gql_object(f.named, v, resolve)
         if f.named.name in TEXT_NUMBERS:
             return str(v)
         return v
 
     # -- live objects -------------------------------------------------------------------------
-    def from_live(
-        self, live: Mapping[str, Any], by_id: Callable[[str, str], bool] = lambda t, i: False
-    ) -> dict:
-        """A live object (output type) -> canonical inputs. ``by_id(ref type, id)`` says whether the
-        prior inputs named that object by id; otherwise it is shown by name."""
+    def from_live(self, live: Mapping[str, Any], by_id: Shown = lambda t, i: False) -> dict:
+        """A live object (output type) -> canonical inputs. ``by_id(ref type, id)`` says how to show
+        a reference: True by id (the prior inputs named that object by id), a mapping as that
+        mapping (a site-scoped form), anything else by name."""
         return self.canonical(self._live_object(self.type, live, by_id))
 
     def _live_object(self, t: GraphQLInputObjectType, live: Mapping[str, Any], by_id) -> dict[str, Any]:
@@ -287,7 +337,17 @@ class InputModel:
     def _live_leaf(self, f: _Field, v: Any, by_id) -> Any:
         if is_ref(f.named):
             rid = str(v.get("id") or "")
-            return {"id": rid} if (by_id(f.named.name, rid) or not v.get("name")) else {"name": v["name"]}
+            # A callable that says it wants the live name (``with_name``) gets it: it may then need
+            # no read to tell whether the name is one the prior inputs used.
+            args = (
+                (f.named.name, rid, v.get("name"))
+                if getattr(by_id, "with_name", False)
+                else (f.named.name, rid)
+            )
+            shown = by_id(*args)
+            if isinstance(shown, Mapping):
+                return dict(shown)
+            return {"id": rid} if (shown or not v.get("name")) else {"name": v["name"]}
         if isinstance(f.named, GraphQLInputObjectType):
             return self._live_object(f.named, v, by_id)
         return v

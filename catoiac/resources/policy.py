@@ -57,10 +57,10 @@ from ..journal import Claim
 from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
 from .engine import ADOPT_KEY
-from .gql_schema import InputModel, snake
+from .gql_schema import SITE_SCOPED, InputModel, is_scoped, ref_item, snake
 from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
+from .refs import ENTITY_REFS, RefChecker, ScopedRefError, as_ref, resolve_scoped, scoped_form
 from .refs import Ref as RuleRef
-from .refs import RefChecker, as_ref
 from .validation import UNKNOWN
 
 logger = logging.getLogger("catoiac.policy")
@@ -278,15 +278,45 @@ def _mine(kind: PolicyKind, collection, by_id, rid: str | None, olds) -> tuple[l
     return _live_sections(kind, collection, by_id, owned), owned
 
 
-def _id_refs(kind: PolicyKind, inputs: Mapping[str, Any] | None):
-    """by_id(ref type, id): whether the prior inputs named that object by id."""
-    used = set()
+def _id_refs(kind: PolicyKind, inputs: Mapping[str, Any] | None, reader: AccountReader | None = None):
+    """How ``from_live`` shows a live reference, so that live bodies are in the form of the desired
+    ones (equal means equal): by id where the prior inputs named that object by id; scoped to its
+    site where they named it so, or (given a reader) where its name is not one they used bare and
+    more than one object has it; by name otherwise. The reader's collections are read only for
+    such references, never on a refresh whose rules are as the state says."""
+    used, scoped, bare = set(), set(), set()
     for s in (inputs or {}).get("sections") or []:
         for r in s.get("rules") or []:
             for _, t, ref in kind.rule.refs(r):
                 if isinstance(ref, dict) and "id" in ref:
                     used.add((t, str(ref["id"])))
-    return lambda t, i: (t, i) in used
+                elif is_scoped(ref):
+                    scoped.add((t, tuple(ref_item(ref).items())))
+                elif isinstance(ref, str | dict) and ref:
+                    bare.add((t, str(ref_item(ref).get("name"))))
+    scoped_types = {t for t, _ in scoped}
+
+    def shown(t: str, i: str, live_name: str | None = None) -> bool | dict[str, str]:
+        if (t, i) in used:
+            return True
+        if reader is None or t not in SITE_SCOPED or (t, live_name) in bare:
+            return False
+        if t in scoped_types:
+            form = scoped_form(reader, t, i)
+            if form is not None:
+                short = {k: v for k, v in form.items() if k != "interface"}
+                for f in (form, short):
+                    if (t, tuple(f.items())) in scoped:
+                        return f
+        obj = reader.get(ENTITY_REFS[t].collection).get(str(i)) or {}
+        name = obj.get("name")
+        if not name or (t, name) in bare:
+            return False
+        same = [o for o in reader.get(ENTITY_REFS[t].collection).values() if o.get("name") == name]
+        return (scoped_form(reader, t, i) or False) if len(same) > 1 else False
+
+    shown.with_name = True  # type: ignore[attr-defined]
+    return shown
 
 
 def _owned(
@@ -302,7 +332,8 @@ def _owned(
 
 def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, Any]):
     """(inputs, outputs) of the owned sections as they are, or None when none is left."""
-    live, owned = _mine(kind, session.reader.get(kind.field), _id_refs(kind, props), rid, props)
+    by_id = _id_refs(kind, props, session.reader)
+    live, owned = _mine(kind, session.reader.get(kind.field), by_id, rid, props)
     mine = [s for s in live if s.id in owned]
     if not mine:
         return None
@@ -316,12 +347,14 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     return inputs, _outputs(kind, rid, inputs, mine)
 
 
-def discover(kind: PolicyKind, session: Session) -> tuple[str, dict[str, Any]] | None:
+def discover(kind: PolicyKind, session: Session, by_id=None) -> tuple[str, dict[str, Any]] | None:
     """What importing a whole policy takes: the id of a resource owning every section of it, and its
-    inputs as they are (references by name), or None when the policy has no sections. Rules outside
-    any section cannot be owned (a resource owns sections) and system rules are Cato's: neither is
-    in the inputs. Generic over the families (``catoiac import`` finds them by ``ResourceSpec.policy``)."""
-    live = _live_sections(kind, session.reader.get(kind.field), lambda t, i: False)
+    inputs as they are (references by name, scoped to their site where a name is ambiguous; or as
+    ``by_id`` says), or None when the policy has no sections. Rules outside any section cannot be
+    owned (a resource owns sections) and system rules are Cato's: neither is in the inputs. Generic
+    over the families (``catoiac import`` finds them by ``ResourceSpec.policy``)."""
+    by_id = by_id or _id_refs(kind, None, session.reader)
+    live = _live_sections(kind, session.reader.get(kind.field), by_id)
     sections = [s for s in live if s.id]
     if not sections:
         return None
@@ -401,13 +434,14 @@ def preview_problems(
     adopt = news.get(ADOPT_KEY)  # an import_: the sections its id names are the resource's
     rid = str(adopt) if adopt else rid
     try:
-        live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds or {} if rid else None)
+        by_id = _id_refs(kind, news, reader)
+        live, owned = _mine(kind, collection, by_id, rid, olds or {} if rid else None)
         if rid is None:
             owned = _leftover_first(live, desired)
         recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
         if recovered:
             owned |= recovered
-            live = _live_sections(kind, collection, _id_refs(kind, news), owned)
+            live = _live_sections(kind, collection, by_id, owned)
         foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
         wanted = sum(len(d.get("rules") or []) for d in desired)
         if foreign + wanted > MAX_RULES_PER_POLICY:
@@ -430,6 +464,7 @@ class _Revision:
 
     def __init__(self, kind: PolicyKind, session: Session, rid: str) -> None:
         self.kind, self.client, self.name = kind, session.client, f"{REVISION_PREFIX}{rid}"
+        self.reader = session.reader
         self.id: str | None = None
         self.created: dict[New, str] = {}
 
@@ -463,15 +498,26 @@ class _Revision:
     def ref(self, r: Ref | None) -> str | None:
         return self.created[r] if isinstance(r, New) else r
 
+    def resolve(self, type_name: str, ref: Mapping[str, str]) -> str:
+        """A site-scoped reference's id (Cato has no such form); checked before the revision opened."""
+        try:
+            return resolve_scoped(self.reader, type_name, ref)
+        except ScopedRefError as e:
+            raise PlanError(str(e)) from None
+
     def run(self, op: Op) -> None:
         if op.is_sub:
             return self._run_sub(op)
         kind, variables = self.kind, {"revisionId": self.id}
         pos = {"position": op.position, "ref": self.ref(op.ref)} if op.position else None
         if op.kind == "addRule":
-            variables["input"] = {"rule": kind.rule.to_graphql(op.body or {}), "at": pos}
+            variables["input"] = {
+                "rule": kind.rule.to_graphql(op.body or {}, resolve=self.resolve),
+                "at": pos,
+            }
         elif op.kind == "updateRule":
-            body = kind.rule.to_graphql(op.body or {}, target=f"{kind.prefix}UpdateRuleDataInput")
+            target = f"{kind.prefix}UpdateRuleDataInput"
+            body = kind.rule.to_graphql(op.body or {}, target=target, resolve=self.resolve)
             variables["input"] = {"id": self.ref(op.target), "rule": body}
         elif op.kind in ("moveRule", "moveSection"):
             variables["input"] = {"id": self.ref(op.target), "to": pos}
@@ -495,9 +541,10 @@ class _Revision:
         variables: dict[str, Any] = {"revisionId": self.id}
         if name == "addRule":
             at = {"position": op.position, "ref": self.ref(op.ref)}
-            variables["input"] = {"rule": sub.rule.to_graphql(op.body or {}), "at": at}
+            variables["input"] = {"rule": sub.rule.to_graphql(op.body or {}, resolve=self.resolve), "at": at}
         elif name == "updateRule":
-            body = sub.rule.to_graphql(op.body or {}, target=f"{sub.prefix}UpdateRuleDataInput")
+            target = f"{sub.prefix}UpdateRuleDataInput"
+            body = sub.rule.to_graphql(op.body or {}, target=target, resolve=self.resolve)
             variables["input"] = {"id": self.ref(op.target), "rule": body}
         elif name == "moveRule":
             variables["input"] = {
@@ -610,7 +657,7 @@ def apply(
     after = (news or {}).get("after_section")
     rid = rid or resource_id(kind, [d["name"] for d in desired])
     deleting = news is None
-    by_id = _id_refs(kind, news)  # live bodies in the form of the desired ones, so equal means equal
+    by_id = _id_refs(kind, news, session.reader)  # live bodies in the form of the desired ones
     if desired:
         check_refs(kind, session, desired)
     collection = session.reader.get(kind.field)

@@ -7,6 +7,9 @@ of one of Cato's catalogs (a country, an application, an application category, a
   the program checked before this one (a name another resource declares, not created yet, is fine:
   a reference through that resource's output, ``site.name``, makes Pulumi check and create it first).
   A name must match exactly one object, as Cato's ``by: NAME`` does; ``by: ID`` an existing id.
+  A range, host or network interface may also be named within its site (``{"site": "Porto",
+  "name": "Guest"}``; a range also with its port, ``"interface": "LAN2"``): ``resolve_scoped``
+  finds its id, which is what the write sends (Cato has no such form).
 - **Countries** come from ``entityLookup(type: country)`` (one paged call), **applications** from
   ``catalogs.catalogApplicationList`` (``@beta``), asked only for the names and ids rules use: one
   call for the names, one for the ids, and a free-text search per unknown name for suggestions.
@@ -30,6 +33,7 @@ from typing import Any
 from ..emulator import catalog as _reference
 from ..errors import AuthenticationError, CatoError
 from ..readpath import AccountReader, register_loader
+from .gql_schema import SCOPED_ORDER, SITE_SCOPED, is_scoped
 from .validation import UNKNOWN
 
 logger = logging.getLogger("catoiac.refs")
@@ -174,12 +178,83 @@ class Ref:
 
 def as_ref(path: str, type_name: str, item: Any) -> Ref | None:
     value = {"name": item} if isinstance(item, str) else item
-    if not isinstance(value, Mapping) or len(value) != 1:
+    if not isinstance(value, Mapping) or not value:
+        return None
+    if not all(isinstance(v, str | int) and v != UNKNOWN for v in value.values()):
+        return None  # not known yet (preview) or malformed (the schema reports it)
+    if is_scoped(value) and type_name in SITE_SCOPED and "name" in value:
+        return Ref(path, type_name, {k: str(value[k]) for k in SCOPED_ORDER if k in value})
+    if len(value) != 1:
         return None
     key, v = next(iter(value.items()))
-    if key not in ("id", "name") or not isinstance(v, str | int) or v == UNKNOWN:
-        return None  # not known yet (preview) or malformed (the schema reports it)
+    if key not in ("id", "name"):
+        return None
     return Ref(path, type_name, {key: str(v)})
+
+
+class ScopedRefError(ValueError):
+    """A site-scoped reference that names no object, or more than one."""
+
+
+def _port_of(reader: AccountReader, kind: EntityRef, obj: Mapping[str, Any]) -> str | None:
+    """A range's port (SocketInterfaceIDEnum id), for ``interface`` in a range's scoped ref."""
+    if kind.collection != "ranges":
+        return None
+    return (reader.get("range_ports").get(str(obj["id"])) or {}).get("interface_id")
+
+
+def scoped_form(reader: AccountReader, type_name: str, object_id: str) -> dict[str, str] | None:
+    """The site-scoped reference that names the object with this id and no other:
+    ``{"site", "name"}``, or ``{"site", "interface", "name"}`` for a range whose name is on two of
+    its site's ports. None if there is no such object (or no such form)."""
+    kind = ENTITY_REFS.get(type_name)
+    if kind is None or type_name not in SITE_SCOPED:
+        return None
+    obj = reader.get(kind.collection).get(str(object_id))
+    site = reader.get("sites").get(str((obj or {}).get("site_id")))
+    if obj is None or site is None or not obj.get("name"):
+        return None
+    same = [
+        o
+        for o in reader.get(kind.collection).values()
+        if o.get("site_id") == obj["site_id"] and o.get("name") == obj["name"]
+    ]
+    if len(same) > 1 and "interface" in SITE_SCOPED[type_name]:
+        port = _port_of(reader, kind, obj)
+        if port:
+            return {"site": site["name"], "interface": port, "name": obj["name"]}
+    return {"site": site["name"], "name": obj["name"]}
+
+
+def resolve_scoped(reader: AccountReader, type_name: str, ref: Mapping[str, str]) -> str:
+    """The id of the one object a site-scoped reference names; ScopedRefError (saying why, with
+    suggestions) if none or several."""
+    kind = ENTITY_REFS[type_name]
+    sites = [s for s in reader.get("sites").values() if s.get("name") == ref["site"]]
+    if len(sites) != 1:
+        names = {s.get("name") for s in reader.get("sites").values()}
+        hint = did_you_mean(suggest(ref["site"], names)) or " check the site's name"
+        raise ScopedRefError(f"no site is named {ref['site']!r}:{hint}")
+    site_id = sites[0]["id"]
+    in_site = [o for o in reader.get(kind.collection).values() if o.get("site_id") == site_id]
+    found = [o for o in in_site if o.get("name") == ref["name"]]
+    if ref.get("interface"):
+        found = [o for o in found if _port_of(reader, kind, o) == ref["interface"]]
+    where = f"site {ref['site']!r}" + (f" on {ref['interface']}" if ref.get("interface") else "")
+    if len(found) == 1:
+        return str(found[0]["id"])
+    if found:
+        ports = sorted({p for o in found if (p := _port_of(reader, kind, o))})
+        example = {"site": ref["site"], "interface": ports[-1] if ports else "LAN2", "name": ref["name"]}
+        more = (f" (on {', '.join(ports)}): add its port, e.g. {_shown(example)}" if ports
+                else f": refer to one by id, e.g. {{\"id\": \"{found[0]['id']}\"}}")  # fmt: skip
+        raise ScopedRefError(f"{len(found)} {kind.what}s are named {ref['name']!r} in {where}{more}")
+    hint = did_you_mean(suggest(ref["name"], {o.get("name") for o in in_site})) or " check the name"
+    raise ScopedRefError(f"no {kind.what} is named {ref['name']!r} in {where}:{hint}")
+
+
+def _shown(ref: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f'"{k}": "{v}"' for k, v in ref.items()) + "}"
 
 
 class RefChecker:
@@ -228,6 +303,8 @@ class RefChecker:
         return None
 
     def _entity(self, ref: Ref, kind: EntityRef) -> str | None:
+        if is_scoped(ref.value):
+            return self._scoped(ref, kind)
         objects = self.reader.get(kind.collection)
         if "id" in ref.value:
             rid = ref.value["id"]
@@ -240,13 +317,29 @@ class RefChecker:
         if len(found) == 1 or (not found and name in declared):
             return None
         if len(found) > 1:
-            return (
-                f"{len(found)} {kind.what}s are named {name!r}: refer to one by id, "
+            scoped = scoped_form(self.reader, ref.type, found[0]["id"]) if ref.type in SITE_SCOPED else None
+            return f"{len(found)} {kind.what}s are named {name!r}: refer to one by id, " + (
                 f'e.g. {{"id": "{found[0]["id"]}"}}'
+                + (f", or by its site, e.g. {_shown(scoped)}" if scoped else "")
             )
         names = {o.get("name") for o in objects.values()} | declared
         hint = did_you_mean(suggest(name, names)) or " check the name"
         return f"no {kind.what} is named {name!r} {NOT_DECLARED}:{hint}{LATER}"
+
+    def _scoped(self, ref: Ref, kind: EntityRef) -> str | None:
+        try:
+            resolve_scoped(self.reader, ref.type, ref.value)
+            return None
+        except ScopedRefError as e:
+            if ref.value["name"] in self.declared(kind.spec):
+                return None  # a resource of this program declares it: its site is known at up
+            if self.fresh is not None:
+                try:
+                    resolve_scoped(self.fresh, ref.type, ref.value)
+                    return None
+                except ScopedRefError:
+                    pass
+            return f"{e}{LATER}" if str(e).startswith("no ") else str(e)
 
     def _strict(self, ref: Ref, what: str, table: Mapping[str, Mapping[str, Any]]) -> str | None:
         if "id" in ref.value:

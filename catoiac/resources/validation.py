@@ -96,6 +96,8 @@ TEXT_RULES: dict[str, TextRule] = {
 }
 DEFAULT_TEXT_RULE = TextRule(255, False, "no Cato limit published; our guard")
 TEXT_KEYWORD = "x-cato-text"
+# The key sets a reference object may have (gql_schema: {"id"}, {"name"}, {"site", "name"}...).
+REF_FORMS = "x-cato-ref-forms"
 
 # Characters no input may hold: controls (NUL...), lone surrogates, the bidirectional overrides and
 # isolates that make a name read differently from what it is (CVE-2021-42574), BOM, noncharacters.
@@ -165,7 +167,14 @@ def _text(_validator, kind: str, instance: Any, _schema) -> Iterator[SchemaError
         yield SchemaError(f"contains {_char_name(ch)} at position {pos}: remove it ({allowed})")
 
 
-_Validator = _validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text})
+def _ref_forms(_validator, forms: list[list[str]], instance: Any, _schema) -> Iterator[SchemaError]:
+    if not isinstance(instance, dict) or not instance or sorted(instance) in [sorted(f) for f in forms]:
+        return  # a string is a name; unknown keys and an empty object have messages of their own
+    shown = ", ".join("{" + ", ".join(f'"{k}": ...' for k in f) + "}" for f in forms)
+    yield SchemaError(f"{instance!r} is not a reference: give a name, or one of {shown}")
+
+
+_Validator = _validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text, REF_FORMS: _ref_forms})
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
@@ -249,7 +258,7 @@ def _reason(error) -> str:
             f"{shown!r} is {len(error.instance)} characters long, more than the {error.validator_value} "
             "allowed: shorten it"
         )
-    if v == TEXT_KEYWORD:
+    if v in (TEXT_KEYWORD, REF_FORMS):
         return error.message
     if v == "maxItems":
         return f"has {len(error.instance)} items, more than the {error.validator_value} allowed: remove some"

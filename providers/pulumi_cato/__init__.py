@@ -47,6 +47,27 @@ from .objects import (
     PublishedAppDomainArgs,
     SiteLicense,
 )
+from .lookups import (
+    AppCategoryLookup,
+    ApplicationLookup,
+    GroupLookup,
+    HostLookup,
+    LookupError,
+    NetworkInterfaceLookup,
+    NetworkRangeLookup,
+    ServiceLookup,
+    SiteLocationLookup,
+    SiteLookup,
+    get_app_category,
+    get_application,
+    get_group,
+    get_host,
+    get_network_interface,
+    get_network_range,
+    get_service,
+    get_site,
+    get_site_location,
+)
 from .policies import (
     AntiMalwareFileHashPolicy,
     AntiMalwareFileHashRuleArgs,
@@ -103,6 +124,31 @@ __all__ += [
     "WanFirewallPolicy",
     "WanFirewallRuleArgs",
     "WanFirewallSectionArgs",
+]
+# Lookups of objects a program uses but does not manage (lookups.py says how they read).
+__all__ += [
+    "GroupLookup",
+    "HostLookup",
+    "LookupError",
+    "NetworkRangeLookup",
+    "SiteLookup",
+    "get_group",
+    "get_host",
+    "get_network_range",
+    "get_site",
+]
+# Catalog lookups: where a city is, and the names rules use from Cato's catalogs; LAN interfaces.
+__all__ += [
+    "NetworkInterfaceLookup",
+    "get_network_interface",
+    "AppCategoryLookup",
+    "ApplicationLookup",
+    "ServiceLookup",
+    "SiteLocationLookup",
+    "get_app_category",
+    "get_application",
+    "get_service",
+    "get_site_location",
 ]
 # Every other policy family (policies.py is generated: scripts/gen-policy-types).
 __all__ += [

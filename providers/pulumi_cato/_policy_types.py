@@ -13,10 +13,16 @@ from pulumi import Input
 
 
 class RefArgs(TypedDict, total=False):
-    """A reference to a Cato object: by id or by name (a plain string is a name)."""
+    """A reference to a Cato object: by id or by name (a plain string is a name). A range, host or
+    network interface may also be named within its site: ``{"site": "Porto", "name": "Guest"}``
+    (a range also by its port: ``{"site": "Porto", "interface": "LAN2", "name": "Guest"}``)."""
 
     id: Input[str]
     name: Input[str]
+    site: Input[str]
+    """The name of the site the range, host or network interface is in."""
+    interface: Input[str]
+    """A range's port (``LAN2``, ``INT_6``...), when its site has ranges of that name on two ports."""
 
 
 class PolicyRuleActivePeriodArgs(TypedDict, total=False):

@@ -97,7 +97,8 @@ class InternetFirewallPolicy(CatoResource, module="cato", name="InternetFirewall
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``internetFirewall:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``internetFirewall:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -146,7 +147,8 @@ class WanFirewallPolicy(CatoResource, module="cato", name="WanFirewallPolicy"):
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``wanFirewall:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``wanFirewall:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -195,7 +197,8 @@ class WanNetworkPolicy(CatoResource, module="cato", name="WanNetworkPolicy"):
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``wanNetwork:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``wanNetwork:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -243,7 +246,8 @@ class TlsInspectPolicy(CatoResource, module="cato", name="TlsInspectPolicy"):
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``tlsInspect:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``tlsInspect:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -291,7 +295,8 @@ class SocketLanPolicy(CatoResource, module="cato", name="SocketLanPolicy"):
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     A LAN rule holds a second, ordered kind of rule: ``firewall`` (Cato's
     ``SocketLanFirewallAddRuleDataInput``). Declare them inside the rule that holds them, as
@@ -344,7 +349,8 @@ class ApplicationControlPolicy(CatoResource, module="cato", name="ApplicationCon
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``applicationControl:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``applicationControl:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -391,7 +397,8 @@ class AppTenantRestrictionPolicy(CatoResource, module="cato", name="AppTenantRes
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``appTenantRestriction:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``appTenantRestriction:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -438,7 +445,8 @@ class PrivateAccessPolicy(CatoResource, module="cato", name="PrivateAccessPolicy
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``privateAccess:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``privateAccess:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -486,7 +494,8 @@ class RemotePortFwdPolicy(CatoResource, module="cato", name="RemotePortFwdPolicy
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``remotePortFwd:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``remotePortFwd:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -535,7 +544,8 @@ class TerminalServerPolicy(CatoResource, module="cato", name="TerminalServerPoli
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``terminalServer:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``terminalServer:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -581,7 +591,8 @@ class AntiMalwareFileHashPolicy(CatoResource, module="cato", name="AntiMalwareFi
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``antiMalwareFileHash:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``antiMalwareFileHash:Corporate,Guest``. Outputs: ``section_ids`` and
@@ -628,7 +639,8 @@ class DynamicIpAllocationPolicy(CatoResource, module="cato", name="DynamicIpAllo
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{"name": "HQ"}`` or ``{"id": "1234"}``.
+      ``{"name": "HQ"}`` or ``{"id": "1234"}``; a range, host or network interface also by its
+      site, ``{"site": "Porto", "name": "Guest"}``.
 
     The id is ``dynamicIpAllocation:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\,``); import with it, e.g. ``dynamicIpAllocation:Corporate,Guest``. Outputs: ``section_ids`` and

@@ -85,7 +85,16 @@ from graphql.utilities import coerce_input_value
 from .. import audit
 from ..context import CatoGraphQLError, RequestContext
 from ..registry import mutation, query, seeder
-from .policy_refs import FIXTURE_REF_KINDS, RefError, Resolver, expand_shorthand, fill, merge, walk_refs
+from .policy_refs import (
+    FIXTURE_REF_KINDS,
+    CurrentNames,
+    RefError,
+    Resolver,
+    expand_shorthand,
+    fill,
+    merge,
+    walk_refs,
+)
 
 ERRORS = {  # Cato's codes and messages (PolicyMutationError's documentation)
     "PolicyRevisionMismatch": "Revision is not owned by the admin",
@@ -354,6 +363,7 @@ class Policy:
         self.owner = f"{ctx.identity.kind}:{ctx.identity.id}"
         self._pub: dict[str, Any] | None = None
         self._revs: list[dict[str, Any]] | None = None
+        self.names = CurrentNames(ctx)  # refs are served with their objects' current names
 
     def forget(self) -> None:
         """Drop cached docs: after a rollback they may hold changes the store no longer has."""
@@ -498,12 +508,14 @@ class Policy:
         return {"id": sid or "", "name": st["sections"].get(sid, ""), "subPolicyId": None}
 
     def served(self, b: dict[str, Any], index: int, sec: dict[str, Any], props: dict[str, list[str]]) -> dict:
-        """A stored rule body as the API serves it: with its place, and its sub-rules as payloads."""
-        rule = {**b, "index": index, "section": sec}
+        """A stored rule body as the API serves it: with its place, refs with their current names,
+        and its sub-rules as payloads."""
+        rule = {**self.names.apply(b, self.kind.rule_type), "index": index, "section": sec}
         if self.kind.sub:
+            subs = [self.names.apply(x, self.kind.sub_rule_type) for x in b.get(self.kind.sub) or []]
             rule[self.kind.sub] = [
                 {"audit": x["_audit"], "properties": props.get(x["id"], []), "rule": {**x, "index": k + 1, "section": sec}}
-                for k, x in enumerate(b.get(self.kind.sub) or [])
+                for k, x in enumerate(subs)
             ]  # fmt: skip
         return rule
 

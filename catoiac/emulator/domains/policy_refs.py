@@ -5,6 +5,9 @@ schema; wherever an input field's type is a ``…RefInput`` (``{by: ID|NAME, inp
 is looked up through ``REF_SOURCES`` (an entity kind in the store, or a table of the built-in
 catalog) and stored as the ``…Ref`` output shape ``{id, name}``. ``fill`` then walks the output
 type (``InternetFirewallRule``...) so a stored body has every field the schema declares non-null.
+A rule is served with the current names of the objects it refers to (``CurrentNames``): a body
+stores a ref's name as it was when the rule was written, and a site renamed since shows its new
+name, as a group's members do.
 """
 
 from __future__ import annotations
@@ -196,6 +199,72 @@ class Resolver:
 
     def resolve(self, value: dict[str, Any], t: GraphQLInputObjectType, path: str = "rule") -> dict[str, Any]:
         return walk_refs(value, t, self.ref, path)
+
+
+# Output ref types (``SiteRef``...) of objects the domains keep, which can be renamed -> store kind.
+RENAMEABLE: dict[str, str] = {
+    t.removesuffix("Input"): kind
+    for t, (source, kind) in REF_SOURCES.items()
+    if source == "entity" and kind in SEEDED_BY_DOMAINS
+}
+_REF_PLANS: dict[str, list[tuple[str, bool, str | None, GraphQLObjectType | None]]] = {}
+
+
+def _ref_plan(t: GraphQLObjectType) -> list[tuple[str, bool, str | None, GraphQLObjectType | None]]:
+    """[(field, list, store kind of a renameable ref or None, object type to walk into or None)]."""
+    if t.name not in _REF_PLANS:
+        plan = []
+        for name, f in t.fields.items():
+            nt = get_named_type(f.type)
+            if not isinstance(nt, GraphQLObjectType):
+                continue
+            is_list = is_list_type(get_nullable_type(f.type))
+            if nt.name in RENAMEABLE:
+                plan.append((name, is_list, RENAMEABLE[nt.name], None))
+            elif not nt.name.endswith("Ref"):
+                plan.append((name, is_list, None, nt))
+        _REF_PLANS[t.name] = plan
+    return _REF_PLANS[t.name]
+
+
+class CurrentNames:
+    """The current names of the objects served rules refer to, read once per request and kind."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self._names: dict[str, dict[str, str]] = {}
+
+    def _of(self, kind: str) -> dict[str, str]:
+        if kind not in self._names:
+            self._names[kind] = {
+                str(d["id"]): d.get("name") or "" for d in self.ctx.store.list(self.ctx.account_id, kind)
+            }
+        return self._names[kind]
+
+    def apply(self, value: dict[str, Any], t: GraphQLObjectType) -> dict[str, Any]:
+        """``value`` (a stored body of output type ``t``) with each ref's current name; a copy where
+        one changed, the body itself otherwise (stored bodies are shared: never mutated)."""
+        out = value
+        for name, is_list, kind, inner in _ref_plan(t):
+            v = value.get(name)
+            if v is None:
+                continue
+            items = v if is_list else [v]
+            if kind is not None:
+                names = self._of(kind)
+                new = [
+                    {**x, "name": names[str(x.get("id"))]}
+                    if str(x.get("id")) in names and names[str(x.get("id"))] != x.get("name")
+                    else x
+                    for x in items
+                ]
+            else:
+                new = [self.apply(x, inner) if isinstance(x, dict) else x for x in items]  # type: ignore[arg-type]
+            if any(a is not b for a, b in zip(new, items, strict=True)):
+                if out is value:
+                    out = dict(value)
+                out[name] = new if is_list else new[0]
+        return out
 
 
 def fill(value: dict[str, Any], t: GraphQLObjectType, skip: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -201,10 +201,16 @@ from pulumi import Input
 
 
 class RefArgs(TypedDict, total=False):
-    """A reference to a Cato object: by id or by name (a plain string is a name)."""
+    """A reference to a Cato object: by id or by name (a plain string is a name). A range, host or
+    network interface may also be named within its site: ``{{"site": "Porto", "name": "Guest"}}``
+    (a range also by its port: ``{{"site": "Porto", "interface": "LAN2", "name": "Guest"}}``)."""
 
     id: Input[str]
     name: Input[str]
+    site: Input[str]
+    """The name of the site the range, host or network interface is in."""
+    interface: Input[str]
+    """A range's port (``LAN2``, ``INT_6``...), when its site has ranges of that name on two ports."""
 '''
 
 # What differs per family, for the generated class docstrings (README "Policies" says the same).
@@ -279,7 +285,8 @@ class {P}Policy(CatoResource, module="cato", name="{P}Policy"):
     - Every ``pulumi up`` that changes the policy makes all its changes in ONE policy revision and
       publishes it once. On any failure the revision is discarded: nothing is half-published.
     - References (sites, hosts, groups, ranges, applications...) are a name (``"HQ"``),
-      ``{{"name": "HQ"}}`` or ``{{"id": "1234"}}``.{notes}
+      ``{{"name": "HQ"}}`` or ``{{"id": "1234"}}``; a range, host or network interface also by its
+      site, ``{{"site": "Porto", "name": "Guest"}}``.{notes}
 
     The id is ``{f}:<owned section names, sorted, comma-separated>`` (a comma in a name is
     written ``\\\\,``); import with it, e.g. ``{f}:Corporate,Guest``. Outputs: ``section_ids`` and

@@ -30,6 +30,7 @@ minimum links and the alternative WAN addressing nowhere, so they are kept from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ... import ports
@@ -239,12 +240,25 @@ def load_socket_interfaces(r: AccountReader) -> dict[str, dict[str, Any]]:
         native = natives.get(lan["id"]) or {}
         obj |= {
             "entity_id": lan["id"],
+            "is_default": lan.get("is_default"),
             "subnet": lan.get("subnet") or native.get("subnet"),
             "local_ip": native.get("local_ip"),
             "translated_subnet": native.get("translated_subnet"),
             "vrrp_type": lan.get("vrrp_type"),
         }
     return out
+
+
+def part_of_site(port: Mapping[str, Any]) -> bool:
+    """A live port (``socket_interfaces``) that is its site's native range as the site made it: the
+    port Cato marks ``isDefault``, a plain LAN named after its slot. Its configuration is the
+    SocketSite's ``native_range``, so ``catoiac import`` leaves it to the site and drift does not
+    count it as a port nobody manages (as a native range is not an unmanaged NetworkRange)."""
+    return (
+        bool(port.get("is_default"))
+        and port.get("dest_type") == "LAN"
+        and port.get("name") in (None, port.get("interface_id"))
+    )
 
 
 register_loader(
