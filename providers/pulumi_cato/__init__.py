@@ -30,23 +30,6 @@ from .inventory import (
     SocketInterface,
     StaticHost,
 )
-from .objects import (
-    Admin,
-    AdminRoleArgs,
-    AppConnector,
-    AppConnectorLocationArgs,
-    EntityArgs,
-    IpsecMessageArgs,
-    IpsecSite,
-    IpsecTunnelArgs,
-    IpsecTunnelsArgs,
-    PreferredPopLocationArgs,
-    PrivateApp,
-    PrivateAppProbingArgs,
-    ProtocolPortArgs,
-    PublishedAppDomainArgs,
-    SiteLicense,
-)
 from .lookups import (
     AppCategoryLookup,
     ApplicationLookup,
@@ -67,6 +50,23 @@ from .lookups import (
     get_service,
     get_site,
     get_site_location,
+)
+from .objects import (
+    Admin,
+    AdminRoleArgs,
+    AppConnector,
+    AppConnectorLocationArgs,
+    EntityArgs,
+    IpsecMessageArgs,
+    IpsecSite,
+    IpsecTunnelArgs,
+    IpsecTunnelsArgs,
+    PreferredPopLocationArgs,
+    PrivateApp,
+    PrivateAppProbingArgs,
+    ProtocolPortArgs,
+    PublishedAppDomainArgs,
+    SiteLicense,
 )
 from .policies import (
     AntiMalwareFileHashPolicy,
