@@ -15,7 +15,12 @@ KINDS = ("application", "category", "service")
 
 @main.group()
 def catalog() -> None:
-    """Cato's catalogs: the exact names and ids rules use."""
+    """Cato's catalogs: the exact names and ids rules use.
+
+    \b
+    Examples:
+      catoiac catalog search gambl --kind category
+    """
 
 
 @catalog.command()

@@ -36,6 +36,11 @@ def import_(out, stack, sites, types, project_name, force, api_key, account_id, 
     Cato. Into a folder an earlier import wrote, only what changed is written: --site NAME adds
     that site's module, files you edited are kept. Credentials: --api-key/--account-id/--endpoint,
     else CATO_TOKEN, CATO_ACCOUNT_ID and CATO_BASEURL.
+
+    \b
+    Examples:
+      catoiac import --out cato-prod --stack prod
+      catoiac import --out cato-prod --site Lisbon --site Paris --types SocketSite,NetworkRange,StaticHost
     """
     from pathlib import Path
 
