@@ -6,6 +6,7 @@ Never writes anything: no ``pulumi up``/``refresh``, no state change, no Cato mu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,7 @@ FATAL = (AuthenticationError, ConfigurationError, UnreachableError)
 _CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a property in place
 WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
 DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
+WORKERS = 4  # specs compared side by side: threads that mostly wait on the API, not more cores
 
 # Live objects a spec's collection holds that no resource of that spec can manage.
 UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
@@ -221,9 +223,13 @@ class DriftRun:
 
     # -- findings -------------------------------------------------------------------------------
     def findings(self) -> tuple[list[Finding], list[Coverage]]:
+        """Compare every resource, then scan for unmanaged objects. Resources of one spec are compared
+        in order on one thread, specs side by side: while one waits for its collection (a policy
+        query, paged lookups, devices) another canonicalises (the read path loads each collection
+        once, whoever asks first). Collections only the scan needs are read meanwhile too."""
         reader = self.session.reader
-        findings: list[Finding] = []
         managed: dict[str, set[str]] = {}
+        groups: dict[str, list[tuple[StackState, StateResource, Any]]] = {}
         for stack in self.stacks:
             for res in stack.resources:
                 spec = SPECS.get(res.spec_name)
@@ -232,23 +238,32 @@ class DriftRun:
                     continue
                 owns = MANAGED_IDS.get(res.spec_name, lambda r: {r.id})(res)
                 managed.setdefault(res.spec_name, set()).update(owns)
-                try:
-                    findings += self._compare(stack, res, spec)
-                except FATAL:
-                    raise  # the key, the account or the endpoint is wrong: every resource would fail alike
-                except (CatoError, KeyError, TypeError, ValueError) as e:
-                    # One unreadable resource must not hide the others; the report says it is incomplete.
-                    self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
-        coverage: list[Coverage] = []
+                groups.setdefault(res.spec_name, []).append((stack, res, spec))
+        scan: set[str] = set()
         if self.opts.unmanaged:
             wanted = self.opts.unmanaged_types
+            # Only what the stacks manage by default: some types cost a call per site (BGP peers).
             scan = set(SPECS) if wanted and "all" in wanted else set(wanted or managed)
+        scan_only = sorted({SPECS[n].kind for n in scan if n in SPECS and n not in groups} & set(LOADERS))
+        loaded: dict[str, Future] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(groups) + len(scan_only)))) as pool:
+            for kind in scan_only:
+                loaded[kind] = pool.submit(reader.get, kind)
+            parts = list(pool.map(self._compare_group, groups.values()))
+            for future in loaded.values():
+                future.exception()  # wait; a failure is the scan's to report, below
+        findings = [f for part in parts for f in part]
+        self.errors.sort(key=lambda e: e["urn"])  # threads finish in any order; the report does not
+        coverage: list[Coverage] = []
+        if self.opts.unmanaged:
             for name, spec in sorted(SPECS.items()):
-                # Only what the stacks manage by default: some types cost a call per site (BGP peers).
                 if spec.kind not in LOADERS or name not in scan:
                     continue
                 self._step(f"reading {spec.kind}")
                 try:
+                    failed = loaded[spec.kind].exception() if spec.kind in loaded else None
+                    if failed is not None:
+                        raise failed  # the read already failed: do not ask again
                     collection = reader.get(spec.kind)
                 except FATAL:
                     raise  # nothing can be read: fail the run, not each resource
@@ -274,6 +289,18 @@ class DriftRun:
                     findings.append(f)
         return findings, coverage
 
+    def _compare_group(self, items: list[tuple[StackState, StateResource, Any]]) -> list[Finding]:
+        out: list[Finding] = []
+        for stack, res, spec in items:
+            try:
+                out += self._compare(stack, res, spec)
+            except FATAL:
+                raise  # the key, the account or the endpoint is wrong: every resource would fail alike
+            except (CatoError, KeyError, TypeError, ValueError) as e:
+                # One unreadable resource must not hide the others; the report says it is incomplete.
+                self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
+        return out
+
     def _target(self, spec_name: str, oid: str | None, names: list[Any]) -> Target:
         model = AUDIT_MODELS.get(spec_name, AuditModel((), ()))
         return Target(
@@ -285,12 +312,15 @@ class DriftRun:
 
     def _compare(self, stack: StackState, res, spec) -> list[Finding]:
         engine = Engine(spec, lambda: self.session)
-        desired = engine.canonical(engine.inputs_of(res.inputs))
+        declared = engine.inputs_of(res.inputs)
+        desired = engine.canonical(declared)
         props = res.outputs or res.inputs  # a read gets the outputs, as Pulumi's refresh does
         live_outputs: Mapping[str, Any] = {}
         if spec.read_live is not None:
             found = spec.read_live(self.session, res.id, props)
-            live = None if found is None else engine.canonical(found[0])
+            # Equal inputs have equal canonical forms: a policy that has not drifted is not
+            # canonicalised twice (thousands of rules).
+            live = None if found is None else desired if found[0] == declared else engine.canonical(found[0])
             live_outputs = {} if found is None else found[1]
             raw_live = None
         else:

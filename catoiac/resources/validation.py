@@ -77,7 +77,8 @@ def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
 # A schema is compiled once into a filler (by id, the schema object kept alive beside it): a policy's
 # thousands of rules are filled on every canonical form, and walking the schema and deep-copying
 # each default for each rule was most of a drift run's time. A filled default is made once and
-# copied per use; a copy is a fresh JSON value, as ``copy.deepcopy`` gave.
+# copied per use by a function compiled for its shape; a copy is a fresh JSON value, as
+# ``copy.deepcopy`` gave.
 _FILLERS: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
 
 
@@ -88,12 +89,20 @@ def _filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
     return entry[1]
 
 
-def _json_copy(v: Any) -> Any:
+def _maker(v: Any) -> Callable[[], Any]:
+    """A function that returns a fresh copy of the JSON value ``v`` (its shape compiled once)."""
     if isinstance(v, dict):
-        return {k: _json_copy(x) for k, x in v.items()}
+        parts = [(k, _maker(x)) for k, x in v.items()]
+        if all(isinstance(x, list) and not x for x in v.values()):
+            keys = list(v)
+            return lambda: {k: [] for k in keys}  # the common default: an object of empty lists
+        return lambda: {k: make() for k, make in parts}
     if isinstance(v, list):
-        return [_json_copy(x) for x in v]
-    return v
+        if not v:
+            return list
+        items = [_maker(x) for x in v]
+        return lambda: [make() for make in items]
+    return lambda: v
 
 
 def _compile_filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
@@ -101,12 +110,13 @@ def _compile_filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
     obj = schema.get("type") == "object"
     items = schema.get("items")
     each = _filler(items) if isinstance(items, Mapping) else None
-    props: list[tuple[str, bool, Any, Callable[[Any], Any]]] = []
+    props: list[tuple[str, Callable[[], Any] | None, Callable[[Any], Any]]] = []
     if obj:
         for name, sub in schema.get("properties", {}).items():
             sub_fill = _filler(sub)
             has = "default" in sub
-            props.append((name, has, sub_fill(copy.deepcopy(sub["default"])) if has else None, sub_fill))
+            make = _maker(sub_fill(copy.deepcopy(sub["default"]))) if has else None
+            props.append((name, make, sub_fill))
 
     def fill(value: Any) -> Any:
         if integer and isinstance(value, float) and value.is_integer():
@@ -116,11 +126,11 @@ def _compile_filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
                 return [each(v) for v in value]
             return value
         out = dict(value)
-        for name, has, filled, sub_fill in props:
+        for name, make, sub_fill in props:
             if name in out:
                 out[name] = sub_fill(out[name])
-            elif has:
-                out[name] = _json_copy(filled)
+            elif make is not None:
+                out[name] = make()
         return out
 
     return fill
