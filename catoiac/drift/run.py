@@ -44,7 +44,7 @@ from .audit import (
     infer_own_key,
     pick,
 )
-from .compare import MOVED, Change, ItemIds, compare
+from .compare import MOVED, REMOVED, Change, ItemIds, compare, live_places, moved_out
 from .devices import FACT_CHECKS
 from .ignore import IgnoreEntry, judge, today_utc
 from .report import (
@@ -351,7 +351,13 @@ class DriftRun:
                 )
             return [f]
         out = []
-        changes = [_masked(c) for c in compare(res.spec_name, desired, live, ids)]
+        changes = compare(res.spec_name, desired, live, ids)
+        if spec.read_live is not None and any(c.op == REMOVED and c.item_type == "rule" for c in changes):
+            collection = self.session.reader.get(spec.kind)  # already read by read_live
+            changes = moved_out(
+                changes, desired, ids.desired.get("rule") or {}, lambda: live_places(collection)
+            )
+        changes = [_masked(c) for c in changes]
         model = AUDIT_MODELS.get(res.spec_name, AuditModel((), ()))
         for kind, group in (
             (MODIFIED, [c for c in changes if c.op != MOVED]),

@@ -140,13 +140,18 @@ for _kind in (INTERNET_FIREWALL, WAN_FIREWALL):
 
 
 def _live_sections(
-    kind: PolicyKind, collection: Mapping[str, Mapping[str, Any]], by_id, owned: set[Ref] | None = None
+    kind: PolicyKind,
+    collection: Mapping[str, Mapping[str, Any]],
+    by_id,
+    owned: set[Ref] | None = None,
+    rules: set[Ref] = frozenset(),  # type: ignore[assignment]
 ) -> list[Section]:
-    """The policy as planner data; rule bodies only for ``owned`` sections (all if None): others'
-    rules are only positioned around, and converting 500 bodies is most of a refresh's time."""
+    """The policy as planner data; rule bodies only for ``owned`` sections (all if None) and the
+    ``rules`` named: others' rules are only positioned around, and converting 500 bodies is most of
+    a refresh's time."""
 
     def body(sid: str, r: Mapping[str, Any]) -> dict[str, Any]:
-        wanted = owned is None or sid in owned
+        wanted = owned is None or sid in owned or r["id"] in rules
         return kind.rule.from_live(r["live"], by_id) if wanted and "live" in r else {}
 
     return [
@@ -158,10 +163,28 @@ def _live_sections(
 
 
 def _mine(kind: PolicyKind, collection, by_id, rid: str | None, olds) -> tuple[list[Section], set[Ref]]:
-    """The live policy with the bodies of the owned sections, and the owned section ids."""
+    """The live policy with the bodies of the owned sections (and of stray rules), and the owned
+    section ids."""
     layout = _live_sections(kind, collection, by_id, owned=set())
     owned = _owned(kind, rid, olds, layout) if olds is not None else set()
-    return _live_sections(kind, collection, by_id, owned), owned
+    return _live_sections(kind, collection, by_id, owned, _strays(olds, layout, owned)), owned
+
+
+def _strays(props: Mapping[str, Any] | None, live: list[Section], owned: set[Ref]) -> set[Ref]:
+    """This resource's rules (by the ids its ``rule_ids`` output recorded) that sit in a section it
+    does not own: moved there out of band (say, to FIRST_IN_POLICY). They stay this resource's: a
+    refresh keeps their ids, and the next apply moves them back (instead of failing on their name)."""
+    ids = (props or {}).get("rule_ids")
+    if not isinstance(ids, Mapping) or not ids:
+        return set()
+    recorded = {str(v) for v in ids.values()}
+    return {
+        r.id
+        for s in live
+        if not (s.id and s.id in owned)
+        for r in s.rules
+        if r.id in recorded and not r.system
+    }
 
 
 def _id_refs(kind: PolicyKind, inputs: Mapping[str, Any] | None):
@@ -197,7 +220,10 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     }
     if props.get("after_section") is not None:
         inputs["after_section"] = props["after_section"]
-    return inputs, _outputs(kind, rid, inputs, mine)
+    outputs = _outputs(kind, rid, inputs, mine)
+    strays = _strays(props, live, owned)  # not in the inputs (not where declared), still ours
+    outputs["rule_ids"] |= {r.name: str(r.id) for s in live for r in s.rules if r.id in strays}
+    return inputs, outputs
 
 
 def _leftover_first(live: list[Section], desired: list[Mapping[str, Any]]) -> set[Ref]:
@@ -410,9 +436,10 @@ def apply(
     if recovered:
         logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
         owned |= recovered
-        live = _live_sections(kind, collection, by_id, owned)
+        live = _live_sections(kind, collection, by_id, owned, _strays(olds, live, owned))
     _refuse_foreign(kind, claim, live, owned, desired)
-    ops = plan(live, owned, desired, after_section=after, deleting=deleting)
+    strays = _strays(olds, live, owned)
+    ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays)
     if not ops:
         mine = [s for s in live if s.id in owned]
         if claim is not None and deleting:
@@ -426,9 +453,11 @@ def apply(
         rev.discard_leftovers()
         layout = rev.open(f"pulumi: {_summary(ops)}")
         if _layout(layout) != _layout(collection):  # someone published since our read: plan again
-            live = _live_sections(kind, rev.read(), by_id, owned)
+            layout = rev.read()
+            live = _live_sections(kind, layout, by_id, owned, strays)
             owned = {s.id for s in live if s.id in owned}
-            ops = plan(live, owned, desired, after_section=after, deleting=deleting)
+            strays = _strays(olds, live, owned)
+            ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays)
         for op in ops:
             lifeline.ensure_alive(fresh=False)
             try:
