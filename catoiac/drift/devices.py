@@ -67,6 +67,10 @@ class Fact:
     observed: Any
     detail: str
     source: str  # where the observation comes from, e.g. "devices.list device host-42"
+    # The code change that agrees with the observation ({property: value}), if there is one.
+    accept: dict[str, Any] | None = None
+    # Another object that explains the observation ((spec name, id): a reservation of the same MAC).
+    conflict: tuple[str, str] | None = None
 
 
 FactCheck = Callable[[Mapping[str, Any], str, AccountReader], list[Fact]]
@@ -101,6 +105,17 @@ def check_static_host(desired: Mapping[str, Any], resource_id: str, view) -> lis
     facts = []
     for d in _by_mac(view.get("devices")).get(mac, ()):
         if d.get("ip") and d["ip"] != ip:
+            # Another reservation of this MAC at that address explains it (and is what to remove).
+            other = next(
+                (
+                    h
+                    for hid, h in sorted(view.get("hosts").items())
+                    if hid != str(resource_id)
+                    and _mac(h.get("mac_address")) == mac
+                    and h.get("ip") == d["ip"]
+                ),
+                None,
+            )
             facts.append(
                 Fact(
                     "mac_address",
@@ -108,6 +123,8 @@ def check_static_host(desired: Mapping[str, Any], resource_id: str, view) -> lis
                     {"mac_address": mac, "ip": d["ip"], "device": d.get("name")},
                     f"MAC {mac} is seen at {d['ip']} (device {d.get('name')!r}), not at the reserved {ip}",
                     f"devices.list device {d['id']}",
+                    accept={"ip": d["ip"]},
+                    conflict=("StaticHost", str(other["id"])) if other else None,
                 )
             )
     return facts
@@ -139,6 +156,7 @@ def check_socket_site(desired: Mapping[str, Any], resource_id: str, view) -> lis
                     f"socket {info.get('serial') or dev.get('id')} is a {seen}, the site declares "
                     f"{desired.get('connection_type')}",
                     f"accountSnapshot site {resource_id} device {dev.get('id')}",
+                    accept={"connection_type": f"SOCKET_{seen}"},
                 )
             )
     return facts

@@ -28,6 +28,7 @@ from ..resources.specs import SPECS
 from ..secrets import is_secret_field, mask_fields
 from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stack_config_value
 from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
+from .actions import DEFAULT_IGNORE_DAYS, Context, ImportMarker, actions, default_owner
 from .audit import (
     AUDIT_MODELS,
     SKEW,
@@ -46,7 +47,7 @@ from .audit import (
 )
 from .compare import MOVED, REMOVED, Change, ItemIds, compare, live_places, moved_out
 from .devices import FACT_CHECKS
-from .ignore import IgnoreEntry, judge, today_utc
+from .ignore import IgnoreEntry, append, judge, today_utc
 from .report import (
     DELETED,
     DEVICE,
@@ -68,6 +69,7 @@ FATAL = (AuthenticationError, ConfigurationError, UnreachableError)
 _CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a property in place
 WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
 DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
+TIMELINE = 50  # audit records kept per finding for its timeline (the newest)
 WORKERS = 4  # specs compared side by side: threads that mostly wait on the API, not more cores
 
 # Live objects a spec's collection holds that no resource of that spec can manage.
@@ -131,6 +133,12 @@ class DriftOptions:
     # Types scanned for unmanaged objects: None = the types the stacks manage; ["all"] = every type.
     unmanaged_types: list[str] | None = None
     today: date | None = None
+    # Ignore entries the report suggests (and --write-ignore writes): who owns them, until when.
+    owner: str | None = None
+    expires: date | None = None
+    # --write-ignore: add an entry per unmanaged object not ignored yet to this file (the brownfield
+    # baseline, as driftctl's gen-driftignore): from then on only new unmanaged objects are drift.
+    write_ignore: str | None = None
 
 
 @dataclass
@@ -214,6 +222,7 @@ class DriftRun:
         self.interest = Interest()
         self.targets: dict[int, list[Target]] = {}  # per finding (by id()), one per change or one for all
         self.written: dict[int, datetime] = {}  # per finding: when the state last wrote the resource
+        self.sides: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # (desired, live)
         self.errors: list[dict[str, str]] = []
         self.warnings: list[str] = []
 
@@ -367,6 +376,7 @@ class DriftRun:
                 continue
             f = Finding(kind, ref, changes=group)
             self.targets[id(f)] = [self._change_target(base, model, ids, c) for c in group]
+            self.sides[id(f)] = (desired, live)
             if res.modified or res.created:
                 self.written[id(f)] = res.modified or res.created
             out.append(f)
@@ -404,6 +414,7 @@ class DriftRun:
             return
         index = RecordIndex(records)
         for f in findings:
+            f.timeline = self._timeline(f, index)
             targets = self.targets.get(id(f), [])
             if f.kind in (MODIFIED, REORDERED):
                 since = self.written.get(id(f))
@@ -431,6 +442,13 @@ class DriftRun:
                 fields = set().union(*(audit_fields(x.property) for x in f.facts))
                 rec = pick([r for r in related if fields & (set(r.after) | set(r.before))])
                 f.attribution = Attribution.of(rec, own)
+
+    def _timeline(self, f: Finding, index: RecordIndex) -> list[AuditRecord]:
+        found: dict[str, AuditRecord] = {}
+        for t in self.targets.get(id(f), []):
+            for r in t.related(index):
+                found[r.hash] = r
+        return sorted(found.values(), key=lambda r: r.sort_key)[-TIMELINE:]
 
     def _attribute_change(
         self, target: Target, c: Change, index: RecordIndex, own: OwnKey | None, since: datetime | None = None
@@ -477,6 +495,69 @@ class DriftRun:
                 expired[e.index] = (e, [])
         return [expired[k] for k in sorted(expired)]
 
+    def write_ignore(self, findings: list[Finding], today: date) -> dict[str, Any]:
+        """Accept the unmanaged set as it stands: one entry per unmanaged object that nothing ignores
+        yet, selected by type and id (a new object, even of the same name, is drift again), with an
+        owner and an expiry."""
+        path = str(self.opts.write_ignore)
+        new = [f for f in findings if f.kind == UNMANAGED and f.ignored_by is None]
+        owner = self.opts.owner or default_owner(self.opts.cwd)
+        expires = self.opts.expires or today + timedelta(days=DEFAULT_IGNORE_DAYS)
+        entries = [
+            {"type": f.resource.type, "id": str(f.resource.cato_id), "kind": UNMANAGED, "owner": owner,
+             "expires": expires,
+             "reason": f"{f.resource.cato_name or f.resource.cato_id}: unmanaged when the baseline was written "
+                       f"on {today.isoformat()} (catoiac drift --write-ignore)"}
+            for f in new
+        ]  # fmt: skip
+        if entries:
+            header = (
+                f"catoiac drift --write-ignore on {today.isoformat()}: {len(entries)} unmanaged object(s)"
+            )
+            self.opts.ignore_entries = append(path, entries, header)
+        return {"file": path, "entries": len(entries), "findings": [f.id for f in new], "owner": owner,
+                "expires": expires.isoformat()}  # fmt: skip
+
+    # -- next steps -------------------------------------------------------------------------------------
+    def add_actions(self, findings: list[Finding]) -> None:
+        """Revert and accept for every finding (see ``actions``)."""
+        deps: dict[str, set[str]] = {}
+        for stack in self.stacks:
+            for res in stack.resources:
+                deps[res.urn] = {u for urns in res.property_dependencies.values() for u in urns or ()}
+        ctx = Context(
+            cwd=self.opts.cwd,
+            state_files=list(self.opts.state_files),
+            owner=self.opts.owner or default_owner(self.opts.cwd),
+            expires=self.opts.expires,
+            deleted={f.resource.urn for f in findings if f.kind == DELETED and f.resource.urn},
+            depends_on=deps,
+            unmanaged={
+                (f.resource.type, str(f.resource.cato_id)): f for f in findings if f.kind == UNMANAGED
+            },
+            live_inputs=self._live_inputs,
+            sides=self.sides,
+            marker=ImportMarker.find(self.opts.cwd),
+        )
+        stacks = list(self.opts.stacks) if self.opts.state_files else [s.name for s in self.stacks]
+        for f in findings:
+            f.actions = actions(f, ctx, stacks)
+
+    def _live_inputs(self, f: Finding) -> Mapping[str, Any] | None:
+        """An unmanaged object's inputs as a resource would declare them (for adopting it)."""
+        spec = SPECS.get(f.resource.type)
+        if spec is None or f.resource.cato_id is None:
+            return None
+        engine = Engine(spec, lambda: self.session)
+        try:
+            if f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning just it
+                name = str(f.resource.cato_name or "").replace("\\", "\\\\").replace(",", "\\,")
+                found = spec.read_live(self.session, f"{spec.kind}:{name}", {})
+                return None if found is None else engine.canonical(found[0])
+            return engine.live_inputs(self.session, str(f.resource.cato_id))
+        except (CatoError, KeyError, TypeError, ValueError):
+            return None  # the snippet is a convenience: the finding stands without it
+
     # -- the whole run ------------------------------------------------------------------------------------
     def run(self) -> DriftReport:
         now = datetime.now(UTC)
@@ -521,7 +602,12 @@ class DriftRun:
                 self.attribute(findings, records, own)
         else:
             self.attribute(findings, [], own)
-        expired = self.apply_ignores(findings, self.opts.today or today_utc())
+        today = self.opts.today or today_utc()
+        expired = self.apply_ignores(findings, today)
+        written = self.write_ignore(findings, today) if self.opts.write_ignore else None
+        if written is not None:
+            expired = self.apply_ignores(findings, today)  # judged again, with the new entries
+        self.add_actions(findings)
         stats = self.client.stats.to_dict()
         return DriftReport(
             account_id=self.client.config.account_id,
@@ -536,6 +622,7 @@ class DriftRun:
             api_calls={op: s["calls"] for op, s in stats.items()},
             errors=self.errors,
             warnings=self.warnings,
+            ignore_written=written,
         )
 
     def _without_feed(
