@@ -75,10 +75,12 @@ class Fact:
 
 FactCheck = Callable[[Mapping[str, Any], str, AccountReader], list[Fact]]
 FACT_CHECKS: dict[str, FactCheck] = {}
+FACT_READS: dict[str, tuple[str, ...]] = {}  # the collections a check reads: drift loads them early
 
 
-def register_fact_check(spec_name: str, check: FactCheck) -> None:
+def register_fact_check(spec_name: str, check: FactCheck, reads: tuple[str, ...] = ()) -> None:
     FACT_CHECKS[spec_name] = check
+    FACT_READS[spec_name] = reads
 
 
 _MAC_INDEX: dict[int, tuple[Mapping, dict[str, list[dict[str, Any]]]]] = {}
@@ -162,5 +164,5 @@ def check_socket_site(desired: Mapping[str, Any], resource_id: str, view) -> lis
     return facts
 
 
-register_fact_check("StaticHost", check_static_host)
-register_fact_check("SocketSite", check_socket_site)
+register_fact_check("StaticHost", check_static_host, reads=("devices", "hosts"))
+register_fact_check("SocketSite", check_socket_site, reads=("sites",))

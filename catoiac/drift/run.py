@@ -46,7 +46,7 @@ from .audit import (
     pick,
 )
 from .compare import MOVED, REMOVED, Change, ItemIds, compare, live_places, moved_out
-from .devices import FACT_CHECKS
+from .devices import FACT_CHECKS, FACT_READS
 from .ignore import IgnoreEntry, append, judge, today_utc
 from .report import (
     DELETED,
@@ -70,7 +70,7 @@ _CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a pro
 WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
 DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
 TIMELINE = 50  # audit records kept per finding for its timeline (the newest)
-WORKERS = 4  # specs compared side by side: threads that mostly wait on the API, not more cores
+WORKERS = 8  # reads and comparisons side by side: threads that mostly wait on the API, not more cores
 
 # Live objects a spec's collection holds that no resource of that spec can manage.
 UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
@@ -254,13 +254,19 @@ class DriftRun:
             # Only what the stacks manage by default: some types cost a call per site (BGP peers).
             scan = set(SPECS) if wanted and "all" in wanted else set(wanted or managed)
         scan_only = sorted({SPECS[n].kind for n in scan if n in SPECS and n not in groups} & set(LOADERS))
+        # Every collection the specs read first, asked for at once: the comparisons then wait on the
+        # slowest read, not on the sum of them (a policy's read no longer waits for its desired side to
+        # be canonicalised).
+        early = {SPECS[n].kind for n in groups} | {k for n in groups for k in FACT_READS.get(n, ())}
+        early = sorted(early & set(LOADERS) - set(scan_only))
         loaded: dict[str, Future] = {}
-        with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(groups) + len(scan_only)))) as pool:
-            for kind in scan_only:
+        workers = max(1, min(WORKERS, len(groups) + len(early) + len(scan_only)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for kind in [*early, *scan_only]:
                 loaded[kind] = pool.submit(reader.get, kind)
             parts = list(pool.map(self._compare_group, groups.values()))
             for future in loaded.values():
-                future.exception()  # wait; a failure is the scan's to report, below
+                future.exception()  # wait; a failure is reported below (the scan) or per resource
         findings = [f for part in parts for f in part]
         self.errors.sort(key=lambda e: e["urn"])  # threads finish in any order; the report does not
         coverage: list[Coverage] = []
@@ -270,7 +276,7 @@ class DriftRun:
                     continue
                 self._step(f"reading {spec.kind}")
                 try:
-                    failed = loaded[spec.kind].exception() if spec.kind in loaded else None
+                    failed = loaded[spec.kind].exception() if spec.kind in scan_only else None
                     if failed is not None:
                         raise failed  # the read already failed: do not ask again
                     collection = reader.get(spec.kind)
