@@ -17,6 +17,14 @@ from sites_support import Api
 from catoiac.drift.report import schema
 from catoiac.emulator.control import EmulatorControl
 
+# Two sites an exported state manages, for the tests that need no pulumi stack.
+SITES = [
+    {"name": "HQ", "id": "100001", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.1.0.0/24",
+     "description": "hq"},
+    {"name": "Porto", "id": "100002", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.2.0.0/24",
+     "description": "porto"},
+]  # fmt: skip
+
 
 def site(name: str, subnet: str, tz: str = "Europe/Lisbon", **extra) -> dict:
     return {"name": name, "native_range": subnet, "location": {"country_code": "PT", "timezone": tz}, **extra}

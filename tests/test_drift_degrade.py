@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
+from drift_support import SITES
 from emu_helpers import ACCOUNT, KEY, OTHER_KEY
 from sites_support import UPDATE_SITE, fixture
 
@@ -22,12 +23,6 @@ from catoiac.emulator.limits import RateLimitConfig
 
 pytest_plugins = ("pulumi_helpers",)
 
-SITES = [
-    {"name": "HQ", "id": "100001", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.1.0.0/24",
-     "description": "hq"},
-    {"name": "Porto", "id": "100002", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.2.0.0/24",
-     "description": "porto"},
-]  # fmt: skip
 ENVELOPE = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
 
 

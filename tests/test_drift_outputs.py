@@ -21,6 +21,7 @@ import httpx
 import jsonschema
 import pytest
 import yaml
+from drift_support import SITES
 from emu_helpers import ACCOUNT, KEY, OTHER_KEY
 from sites_support import ADD_SITE, UPDATE_SITE, fixture, site_input
 
@@ -29,12 +30,6 @@ from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-SITES = [
-    {"name": "HQ", "id": "100001", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.1.0.0/24",
-     "description": "hq"},
-    {"name": "Porto", "id": "100002", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.2.0.0/24",
-     "description": "porto"},
-]  # fmt: skip
 SHOPS = 16  # unmanaged sites an ignore entry covers: summarised, not listed
 LONG = "changed in the console during the incident bridge by alice, see the change ticket CHG-4242 for why"
 URN = "urn:pulumi:prod::retail-network::pulumi-python:dynamic/cato:SocketSite::{}"

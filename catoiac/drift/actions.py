@@ -471,6 +471,8 @@ class ImportMarker:
             new = _pointer_set(data, pointer, change(_pointer_get(data, pointer)))
         except (KeyError, IndexError, TypeError, ValueError):
             return None
+        if new == data:
+            return None  # nothing the patch can say (a secret's new value is not known here)
         return _diff(self.root, path, text, _dump(path, new, text))
 
     def delete_patch(self, name: str) -> str | None:
@@ -514,8 +516,8 @@ def _pointer_set(data: Any, pointer: str, value: Any) -> Any:
 def _dump(path: Path, data: Any, original: str) -> str:
     if path.suffix in (".yaml", ".yml"):
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    indent = 2 if re.search(r"^\s{2}\S", original, re.M) or "\n" not in original.strip() else 4
-    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+    first = re.search(r"^( +)\S", original, re.M)  # the file's own indent; none: one line
+    return json.dumps(data, indent=len(first.group(1)) if first else None, ensure_ascii=False) + "\n"
 
 
 def _diff(root: Path, path: Path, old: str, new: str | None) -> str:
