@@ -167,6 +167,9 @@ def test_every_finding_is_reverted_by_its_own_command_and_accepted_by_its_patch(
     assert (move["attribution"]["cause"], move["attribution"]["actor"]["name"]) == ("ui", "alice@example.com")
     md = cli.drift(*ignore, "--no-audit", "--format", "markdown", expect=2).stdout
     assert f"`rules[{SIP}] (moved)` | `Corporate #1` | `Security #1 (a section no stack here manages)`" in md
+    page = tmp_path / "drift.html"
+    cli.drift(*ignore, "--format", "html", "-o", str(page), expect=2)
+    assert "Security #1 (a section no stack here manages)" in page.read_text()
 
     # Every finding carries both actions; each ignore entry, pasted, ignores exactly its finding.
     for (name, kind), f in found.items():

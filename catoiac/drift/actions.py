@@ -101,6 +101,9 @@ class Context:
     depends_on: Mapping[str, set[str]] = field(default_factory=dict)  # urn -> urns it depends on
     unmanaged: Mapping[tuple[str, str], Finding] = field(default_factory=dict)  # (type, cato id)
     live_inputs: Callable[[Finding], Mapping[str, Any] | None] = lambda f: None  # unmanaged objects
+    # The id an unmanaged object is adopted by (import_): its Cato id, or a policy resource's id
+    # (``internetFirewall:<section>``) for a section.
+    import_id: Callable[[Finding], str] = lambda f: str(f.resource.cato_id)
     sides: Mapping[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = field(default_factory=dict)
     marker: ImportMarker | None = None
 
@@ -265,7 +268,7 @@ def accept(f: Finding, ctx: Context) -> Accept:
         return Accept(
             f"keep it out of the code: paste its ignore entry (or accept every unmanaged object at once: "
             f"catoiac drift --write-ignore); or manage it: declare it with "
-            f'opts=pulumi.ResourceOptions(import_="{r.cato_id}"), whose first `up` adopts it',
+            f"opts=pulumi.ResourceOptions(import_={json.dumps(ctx.import_id(f))}), whose first `up` adopts it",
             [],
             entries,
             adopt=adopt_snippet(f, ctx),
@@ -304,7 +307,7 @@ def adopt_snippet(f: Finding, ctx: Context) -> str | None:
     args = "".join(f"    {k}={_py(v)},\n" for k, v in inputs.items())
     return (
         f"cato.{r.type}(\n    {json.dumps(var)},\n{args}"
-        f"    opts=pulumi.ResourceOptions(import_={json.dumps(str(r.cato_id))}),\n)"
+        f"    opts=pulumi.ResourceOptions(import_={json.dumps(ctx.import_id(f))}),\n)"
     )
 
 

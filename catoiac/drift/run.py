@@ -542,12 +542,20 @@ class DriftRun:
                 (f.resource.type, str(f.resource.cato_id)): f for f in findings if f.kind == UNMANAGED
             },
             live_inputs=self._live_inputs,
+            import_id=self._import_id,
             sides=self.sides,
             marker=ImportMarker.find(self.opts.cwd),
         )
         stacks = list(self.opts.stacks) if self.opts.state_files else [s.name for s in self.stacks]
         for f in findings:
             f.actions = actions(f, ctx, stacks)
+
+    @staticmethod
+    def _import_id(f: Finding) -> str:
+        spec = SPECS.get(f.resource.type)
+        if spec is not None and f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning it
+            return f"{spec.kind}:" + str(f.resource.cato_name or "").replace("\\", "\\\\").replace(",", "\\,")
+        return str(f.resource.cato_id)
 
     def _live_inputs(self, f: Finding) -> Mapping[str, Any] | None:
         """An unmanaged object's inputs as a resource would declare them (for adopting it)."""
@@ -557,8 +565,7 @@ class DriftRun:
         engine = Engine(spec, lambda: self.session)
         try:
             if f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning just it
-                name = str(f.resource.cato_name or "").replace("\\", "\\\\").replace(",", "\\,")
-                found = spec.read_live(self.session, f"{spec.kind}:{name}", {})
+                found = spec.read_live(self.session, self._import_id(f), {})
                 return None if found is None else engine.canonical(found[0])
             return engine.live_inputs(self.session, str(f.resource.cato_id))
         except (CatoError, KeyError, TypeError, ValueError):

@@ -55,8 +55,7 @@ def delete(run_session, f: Finding) -> None:
     if f.resource.type in UNMANAGED_ITEM:
         # A section: what a policy resource owning just that section does when destroyed.
         assert spec.apply is not None
-        rid = f"{spec.kind}:" + name.replace("\\", "\\\\").replace(",", "\\,")
-        spec.apply(run_session, rid, {"section_ids": {name: oid}}, None, None)
+        spec.apply(run_session, DriftRun._import_id(f), {"section_ids": {name: oid}}, None, None)
         return
     engine = Engine(spec, lambda: run_session)
     props = engine.live_inputs(run_session, oid) or {}
