@@ -566,8 +566,10 @@ class DriftRun:
         try:
             if f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning just it
                 found = spec.read_live(self.session, self._import_id(f), {})
-                return None if found is None else engine.canonical(found[0])
-            return engine.live_inputs(self.session, str(f.resource.cato_id))
+                inputs = None if found is None else engine.canonical(found[0])
+            else:
+                inputs = engine.live_inputs(self.session, str(f.resource.cato_id))
+            return None if inputs is None else mask_fields(inputs)  # a BGP peer's MD5 key: [secret]
         except (CatoError, KeyError, TypeError, ValueError):
             return None  # the snippet is a convenience: the finding stands without it
 
