@@ -329,3 +329,45 @@ def test_notify_posts_a_json_summary_and_a_slack_message_and_a_failure_keeps_the
     finally:
         ok.close()
         broken.close()
+
+
+# -- the revert of an unmanaged finding ------------------------------------------------------------
+def test_delete_unmanaged_deletes_only_what_is_still_unmanaged_and_only_once_confirmed(account, tmp_path):
+    data = report_json(account, tmp_path)
+    popup = next(f for f in data["findings"] if f["resource"]["cato_name"] == "Pop-up")
+    managed = next(f for f in data["findings"] if f["kind"] == "modified")
+    exe = shutil.which("catoiac", path=str(Path(sys.executable).parent))
+    base = [exe, "delete-unmanaged", "--state-file", str(tmp_path / "state.json"), "--account-id", ACCOUNT,
+            "--endpoint", account.url]  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path)}
+
+    def delete(*args: str) -> subprocess.CompletedProcess:
+        res = subprocess.run(
+            [*base, *args], env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+        )
+        assert KEY not in res.stdout + res.stderr
+        return res
+
+    def sites() -> set[str]:
+        return {
+            f["resource"]["cato_name"]
+            for f in report_json(account, tmp_path)["findings"]
+            if f["kind"] == "unmanaged"
+        }
+
+    # A managed resource's finding, or an id that is no finding: refused, nothing deleted.
+    for fid in (managed["id"], "D-00000000"):
+        res = delete(fid, "--yes")
+        assert (
+            res.returncode == 1
+            and "not an unmanaged finding now" in res.stderr
+            and "Nothing was deleted" in res.stderr
+        )
+    # Not confirmed (no terminal, no --yes): nothing deleted.
+    res = delete(popup["id"])
+    assert res.returncode == 1 and "nothing was deleted" in res.stderr and "Pop-up" in sites()
+    # Confirmed: deleted, and the same id is no longer an unmanaged finding.
+    res = delete(popup["id"], "--yes")
+    assert res.returncode == 0 and "deleted SocketSite 'Pop-up'" in res.stdout, res.stderr
+    assert "Pop-up" not in sites() and "Shop 00" in sites()
+    assert delete(popup["id"], "--yes").returncode == 1
