@@ -74,7 +74,7 @@ def test_the_scripts_pass_shellcheck_and_every_script_a_workflow_calls_exists():
         for job in yaml.safe_load(wf.read_text())["jobs"].values():
             for step in job["steps"]:
                 called |= set(re.findall(r"\$CATOIAC_CI/([\w.-]+)", step.get("run", "")))
-    assert called == {"optional-check.sh", "preview-review.sh", "sticky-comment.py", "drift-issue.py"}
+    assert called == {"preview-review.sh", "sticky-comment.py", "drift-issue.py"}
     for name in called:
         assert os.access(SCRIPTS / name, os.X_OK), f"{name} is not executable"
 
@@ -96,19 +96,30 @@ def test_the_deploy_workflow_runs_up_then_the_health_gate():
     wf = yaml.safe_load((CI / "workflows" / "catoiac-deploy.yml").read_text())
     runs = [s.get("run", "") for s in wf["jobs"]["deploy"]["steps"]]
     up = next(i for i, r in enumerate(runs) if r.startswith("pulumi up --yes"))
-    health = next(i for i, r in enumerate(runs) if 'optional-check.sh" health' in r)
+    health = next(i for i, r in enumerate(runs) if r.startswith("catoiac health"))
     assert up < health and "--wait 5m" in runs[health]
     assert wf["concurrency"]["cancel-in-progress"] is False  # never cancel an `up` half-way
 
 
-def test_a_placeholder_check_is_skipped_with_a_notice_until_the_command_exists(tmp_path):
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    res = subprocess.run([str(SCRIPTS / "optional-check.sh"), "health", "--wait", "5m"], capture_output=True, text=True, env=env)  # fmt: skip
-    assert res.returncode == 0
-    assert "::notice::catoiac health is not available in this catoiac version yet" in res.stdout
-    # a command catoiac has runs, and its failure fails the step
-    res = subprocess.run([str(SCRIPTS / "optional-check.sh"), "review", "/nonexistent.json"], capture_output=True, text=True, env=env)  # fmt: skip
-    assert res.returncode != 0 and "notice" not in res.stdout
+def test_every_catoiac_command_in_the_workflows_and_scripts_takes_the_options_they_pass():
+    """A renamed or removed option would only fail in the user's CI: check each call against the CLI."""
+    import click
+
+    from catoiac.cli import main
+
+    texts = [s.get("run", "") for wf in WORKFLOWS for job in yaml.safe_load(wf.read_text())["jobs"].values()
+             for s in job["steps"]]  # fmt: skip
+    texts += ["\n".join(line for line in p.read_text().splitlines() if not line.lstrip().startswith("#"))
+              for p in SCRIPTS.glob("*.sh")]  # fmt: skip
+    calls = [m.group(1, 2) for t in texts for m in re.finditer(r"\bcatoiac (\w[\w-]*)([^\n|;&`]*)", t)]
+    commands = {name for name, _ in calls}
+    assert {"doctor", "health", "review", "drift"} <= commands, commands
+    for name, rest in calls:
+        command = main.commands.get(name)
+        assert isinstance(command, click.Command), f"catoiac {name} is no command"
+        known = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+        for option in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", rest):
+            assert option in known, f"catoiac {name} has no option {option}"
 
 
 # -- the scripts against the emulator --------------------------------------------------------------------------

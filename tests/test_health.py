@@ -149,7 +149,7 @@ def test_a_healthy_account_exits_0_with_one_call_per_query_family(world):
     links = {x["name"]: x for x in lisbon["links"]}
     assert set(links) == {"WAN1", "WAN2", "LTE"} and all(x["connected"] for x in links.values())
     assert links["WAN1"]["baseline"]["buckets"] >= 3 and links["WAN1"]["baseline"]["latency_ms"] > 0
-    assert {p["name"] for p in lisbon["ports"]} == {"WAN1", "WAN2", "INT_5", "LAN1"}
+    assert {p["name"] for p in lisbon["ports"]} == {"WAN1", "WAN2", "USB1", "LAN1"}
     assert report["window"]["since"] <= report["window"]["until"]
     # What the update changed, from the state's resource times.
     assert {c["name"] for c in report["changes"]} == {"lisbon-wan1", "corp"}

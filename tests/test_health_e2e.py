@@ -29,12 +29,12 @@ import pulumi_cato as cato
 config = pulumi.Config()
 bandwidth = config.get_int("bandwidth") or 100
 location = {"country_code": "PT", "timezone": "Europe/Lisbon"}
-lisbon = cato.SocketSite("lisbon", name="Lisbon", connection_type="SOCKET_X1600", native_range="10.140.0.0/24",
+lisbon = cato.SocketSite("lisbon", name="Lisbon", connection_type="SOCKET_X1500", native_range="10.140.0.0/24",
                          location={**location, "city": "Lisbon"})
 cato.SocketInterface("lisbon-wan1", site_id=lisbon.id, interface_id="WAN1", dest_type="CATO", name="Fiber",
                      upstream_bandwidth=bandwidth, downstream_bandwidth=bandwidth, role="wan_1", precedence="ACTIVE")
 if config.get_bool("lte") is not False:  # a third WAN link, until update #2 removes it
-    cato.SocketInterface("lisbon-lte", site_id=lisbon.id, interface_id="INT_5", dest_type="CATO", name="LTE",
+    cato.SocketInterface("lisbon-lte", site_id=lisbon.id, interface_id="USB1", dest_type="CATO", name="LTE",
                          upstream_bandwidth=50, downstream_bandwidth=50, role="wan_3", precedence="ACTIVE")
 cato.SocketSite("porto", name="Porto", native_range="10.141.0.0/24", location=location)
 """
@@ -90,8 +90,8 @@ def test_health_after_up_names_the_port_change_when_a_link_goes_down_and_waits_f
     after = json.loads(health(ws, "--stack", "main", "--format", "json", expect=0).stdout)
     lisbon = next(s for s in after["sites"] if s["name"] == "Lisbon")
     links = {x["id"]: x for x in lisbon["links"]}
-    assert links["5"]["connected"] is None  # the removed port is no link any more...
-    assert links["1"]["connected"] is True and links["2"]["connected"] is True
+    assert links["USB1"]["connected"] is None  # the removed port is no link any more...
+    assert links["WAN1"]["connected"] is True and links["WAN2"]["connected"] is True
     [gone] = [e for e in lisbon["events"] if e["link"] == "LTE"]  # ...and its tunnel went down with it
     assert (gone["sub_type"], gone["message"]) == ("Disconnected", "link disabled by configuration")
 

@@ -51,10 +51,10 @@ LISBON = {
     "name": "Lisbon",
     "country_code": "PT",
     "timezone": "Europe/Lisbon",
-    "connection_type": "SOCKET_X1600",
+    "connection_type": "SOCKET_X1500",  # WAN1, WAN2 and a USB1 modem (catoiac/ports.py)
     "native_range": "10.40.0.0/24",
     "interfaces": [
-        {"id": "INT_5", "dest_type": "CATO", "name": "LTE", "role": "wan_3", "upstream_bandwidth": 50,
+        {"id": "USB1", "dest_type": "CATO", "name": "LTE", "role": "wan_3", "upstream_bandwidth": 50,
          "downstream_bandwidth": 50},
     ],
 }  # fmt: skip
@@ -129,7 +129,7 @@ def test_snapshot_shows_a_link_down_as_degraded_and_the_site_down_as_disconnecte
     s = snapshot(api)[lisbon]
     assert s["connectivityStatus"] == "connected"  # two links left
     assert {i["name"]: i["connected"] for i in s["devices"][0]["interfaces"]}["WAN1"] is False
-    assert {x["id"]: x["hasTunnel"] for x in s["devices"][0]["interfacesLinkState"]}["1"] is False
+    assert {x["id"]: x["hasTunnel"] for x in s["devices"][0]["interfacesLinkState"]}["WAN1"] is False
     assert s["degradedStatus"]["isDegraded"] is True
     assert [(d["reason"], d["args"]["portName"]) for d in s["degradedStatus"]["degradedDetails"]] == [
         ("WAN_TUNNEL_DISCONNECTED", "WAN1")
@@ -237,13 +237,13 @@ def test_impairment_adds_packet_loss_latency_and_jitter_to_the_buckets_it_covers
 def test_a_wan_port_disabled_by_config_leaves_the_metrics_from_that_moment(world):
     emu, ctl, api = world
     lisbon = _ids(api)["Lisbon"]
-    api.ok(UPDATE_IFACE, a=ACCOUNT, s=lisbon, p="INT_5", i={"destType": "INTERFACE_DISABLED"})
+    api.ok(UPDATE_IFACE, a=ACCOUNT, s=lisbon, p="USB1", i={"destType": "INTERFACE_DISABLED"})
     ctl.advance_clock(30 * 60)
     last_hour = links(api, lisbon, "last.PT1H", buckets=6)
-    # INT_5 was a link for half the window (disabled, it is named after its slot again)
-    assert set(last_hour) == {"WAN1", "WAN2", "INT_5"}
-    assert last_hour["INT_5"]["interfaceInfo"]["id"] == "5"
-    lte = values(last_hour["INT_5"], "bytesUpstream")
+    # USB1 was a link for half the window (disabled, it is named after its slot again)
+    assert set(last_hour) == {"WAN1", "WAN2", "USB1"}
+    assert last_hour["USB1"]["interfaceInfo"]["id"] == "USB1"
+    lte = values(last_hour["USB1"], "bytesUpstream")
     assert all(v > 0 for v in lte[:3]) and lte[3:] == [-1.0] * 3
     assert set(links(api, lisbon, "last.PT20M")) == {"WAN1", "WAN2"}  # gone from windows after it
     names = [i["name"] for i in snapshot(api)[lisbon]["devices"][0]["interfaces"]]
@@ -269,7 +269,7 @@ def test_socket_port_metrics_group_filter_and_sort_every_active_port(world):
     data = api.ok(PORTS, a=ACCOUNT, tf="last.PT30M", f=[{"fieldName": "site_name", "operator": "is",
                                                           "values": ["Lisbon"]}])["socketPortMetrics"]  # fmt: skip
     rows = [r["fieldsMap"] for r in data["records"]]
-    assert {r["socket_interface"] for r in rows} == {"WAN1", "WAN2", "INT_5", "LAN1"}
+    assert {r["socket_interface"] for r in rows} == {"WAN1", "WAN2", "USB1", "LAN1"}
     assert {r["site_name"] for r in rows} == {"Lisbon"} and data["total"] == 4
     assert [r["bytes_total"] for r in rows] == sorted((r["bytes_total"] for r in rows), reverse=True)
     assert all(r["throughput_upstream"] > 0 for r in rows)
@@ -333,7 +333,7 @@ def test_a_link_back_within_two_and_a_half_minutes_gives_one_reconnected_event(w
 def test_a_wan_port_disabled_by_config_emits_its_disconnected_event(world):
     emu, ctl, api = world
     lisbon = _ids(api)["Lisbon"]
-    api.ok(UPDATE_IFACE, a=ACCOUNT, s=lisbon, p="INT_5", i={"destType": "INTERFACE_DISABLED"})
+    api.ok(UPDATE_IFACE, a=ACCOUNT, s=lisbon, p="USB1", i={"destType": "INTERFACE_DISABLED"})
     ctl.advance_clock(151)
     [event] = records(api.ok(EVENTS, a=ACCOUNT))
     assert event["fieldsMap"]["event_sub_type"] == "Disconnected"

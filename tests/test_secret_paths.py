@@ -43,7 +43,11 @@ UPDATE_PEER = """mutation($a: ID!, $i: UpdateBgpPeerInput!) { site(accountId: $a
 
 @pytest.fixture
 def emu(emulator_factory):
-    return emulator_factory(fixture(SITES), rate_limits=RateLimitConfig(enabled=False))
+    fx = fixture(SITES)
+    # Cato records values "for some policies, such as" the firewalls (KB 4413273463953): a tenant whose
+    # records carry a BGP key's values must still never show it.
+    fx["accounts"][0]["audit_values"] = "all"
+    return emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
 
 
 @pytest.fixture

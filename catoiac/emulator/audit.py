@@ -15,6 +15,9 @@ MODULES = ("administration", "configuration", "security")
 # Internet Firewall and WAN Firewall"; other records say only what changed. Fail safe: values
 # only for those two policies' objects.
 VALUED_MODELS = ("InternetFirewall", "WanFirewall")
+# A fixture's ``audit_values: all`` records values for every object: the KB says "such as", so a
+# tenant may record more, and tests of secret masking need records that carry a key's values.
+AUDIT_VALUES = ("firewalls", "all")
 
 
 def record(
@@ -35,7 +38,8 @@ def record(
     carry no values, as on a real tenant."""
     assert change_type in CHANGE_TYPES, change_type
     assert module in MODULES, module
-    if not model_type.startswith(VALUED_MODELS):
+    every = ctx.store.get_meta(f"audit_values:{ctx.account_id}") == "all"
+    if not every and not model_type.startswith(VALUED_MODELS):
         before = after = None
     now = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
     fields: dict[str, str] = {

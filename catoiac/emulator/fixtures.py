@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .audit import AUDIT_VALUES
 from .context import RequestContext
 from .registry import SEEDERS
 from .store import Identity, Store
@@ -34,6 +35,10 @@ def seed(store: Store, fixture: dict[str, Any]) -> None:
                 store.add_api_key(account_id, str(k["id"]), k["name"], k["key"], k.get("role", "editor"))
             for a in acc.get("admins", []):
                 store.add_admin(account_id, str(a["id"]), a["email"], a.get("name", a["email"]))
+            values = acc.get("audit_values", "firewalls")
+            if values not in AUDIT_VALUES:
+                raise ValueError(f"fixture: account {account_id}: audit_values must be one of {AUDIT_VALUES}")
+            store.set_meta(f"audit_values:{account_id}", values)
             ctx = RequestContext(store, Identity("admin", "seed", "fixture", account_id), store.now())
             ctx.scratch["seeding"] = True
             for seeder in SEEDERS:

@@ -127,6 +127,14 @@ class Store:
                 (str(self._clock_offset.total_seconds()),),
             )
 
+    # -- settings ---------------------------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row["value"] if row else None
+
     # -- accounts and identities --------------------------------------------------------------
     def add_account(self, account_id: str, name: str) -> None:
         self._conn.execute("INSERT OR REPLACE INTO accounts(id, name) VALUES(?, ?)", (account_id, name))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ValidationError
 from ..secrets import is_secret_field
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ ApplyFn = Callable[
 ]
 # (session, id, props) -> (live inputs, outputs), or None when the object is gone.
 ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[str, Any]] | None]
+
+
+class InputError(ValidationError):
+    """An input the live account cannot take (a port the site's model lacks, a site that is not
+    there), found while building a write, before anything was sent."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from ..context import CatoGraphQLError, RequestContext, invalid
 from ..registry import query, seeder
 from . import snapshot as _snapshot
 from .auditfeed import parse_time_frame
-from .sites import IFACE, SITE, WAN_TYPES
+from .sites import IFACE, PORT_CHANGE, SITE, WAN_TYPES
 
 COND, EVENT, STORY = "monitorCondition", "monitorEvent", "xdrStory"
 EVENT_PAGE = 3000  # Cato's eventsFeed page (its older docs say 1000)
@@ -147,24 +148,21 @@ def _created(value: str) -> datetime:
 
 
 def _wan_changes(ctx: RequestContext, since: datetime) -> dict[str, list[tuple[datetime, Any, Any, Any]]]:
-    """destType changes of every port since ``since``, by interface id, from the audit trail."""
+    """destType changes of every port since ``since``, by interface id (the sites domain's
+    ``PORT_CHANGE`` records: what the socket was told to do, and when)."""
     out: dict[str, list[tuple[datetime, Any, Any, Any]]] = {}
-    last = 0
-    while True:
-        chunk = ctx.store.audit_range(ctx.account_id, since, ctx.now, after_seq=last, limit=1000)
-        for seq, rec in chunk:
-            last = seq
-            fm = rec.get("fieldsMap") or {}
-            if (rec.get("object") or {}).get("type") != IFACE:
-                continue
-            if "change_Before_destType" not in fm and "change_After_destType" not in fm:
-                continue
-            when = parse_iso(rec["time"])
-            before, after = fm.get("change_Before_destType"), fm.get("change_After_destType")
-            name = fm.get("change_Before_name") or str(rec["object"].get("name", "")).split(" \\ ")[-1]
-            out.setdefault(str(rec["object"]["id"]), []).append((when, before or None, after or None, name))
-        if len(chunk) < 1000:
-            return out
+    rows = ctx.store.execute(
+        "SELECT parent_id, data FROM entities WHERE account_id=? AND kind=? ORDER BY seq",
+        (ctx.account_id, PORT_CHANGE),
+    ).fetchall()
+    for row in rows:
+        change = json.loads(row["data"])
+        when = parse_iso(change["time"])
+        if since <= when <= ctx.now:
+            out.setdefault(str(row["parent_id"]), []).append(
+                (when, change.get("before"), change.get("after"), change.get("name"))
+            )
+    return out
 
 
 class World:

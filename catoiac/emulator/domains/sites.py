@@ -84,6 +84,10 @@ from ..context import CatoGraphQLError, RequestContext, invalid, not_found
 from ..registry import mutation, query, seeder
 
 SITE, IFACE, RANGE, HOST, BGP = "site", "networkInterface", "siteRange", "host", "bgpPeer"
+# What each port was configured as, and when: the socket acts on its config (a disabled WAN port
+# drops its tunnel), so the monitoring domain reads this, not the audit trail (whose values Cato
+# records only for the firewalls).
+PORT_CHANGE = "portChange"
 _NET_INDEX = "subnetIndex"
 _LABEL = {
     SITE: "Site",
@@ -200,12 +204,14 @@ def log(
     obj_id: str,
     name: str,
     change: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     *,
     model: str | None = None,
 ) -> None:
-    """One audit record, without before/after values: Cato records those only for some policies
-    (KB 4413273463953, "such as the Internet Firewall and WAN Firewall"). Seeding writes none (it
-    is history before any drift window)."""
+    """One audit record. ``audit.record`` keeps the before/after values only where Cato records
+    them (KB 4413273463953, "such as the Internet Firewall and WAN Firewall"), or where a fixture
+    asks for values on every object. Seeding writes none (it is history before any drift window)."""
     if ctx.scratch.get("seeding"):
         return
     audit.record(
@@ -216,7 +222,28 @@ def log(
         change_type=change,
         model_type=model or _MODEL[kind],
         module="configuration",
+        before=before,
+        after=after,
     )
+
+
+_INTERNAL = {"id", "siteId", "interfaceId", "nativeRangeId", "creationTime", "slot", "index"}
+
+
+def flat(rec: dict[str, Any]) -> dict[str, Any]:
+    """Audit view: user-facing fields, nested inputs flattened one level (siteLocation.timezone -> timezone)."""
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        if isinstance(v, dict):
+            out.update({kk: vv for kk, vv in v.items() if kk not in _INTERNAL})
+        elif k not in _INTERNAL:
+            out[k] = v
+    return out
+
+
+def interface_flat(ctx: RequestContext, iface: dict[str, Any]) -> dict[str, Any]:
+    native = ctx.store.get(ctx.account_id, RANGE, iface["nativeRangeId"] or "") or {}
+    return flat(iface) | {"subnet": native.get("subnet"), "localIp": native.get("localIp")}
 
 
 def _merge(old: dict[str, Any], inp: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
@@ -372,7 +399,7 @@ def update_site(ctx: RequestContext, site_id: str, inp: dict[str, Any]) -> None:
             "secondary": _pop(p.get("secondary")),
         }
     put(ctx, SITE, new)
-    log(ctx, SITE, site_id, new["name"], "MODIFIED")
+    log(ctx, SITE, site_id, new["name"], "MODIFIED", flat(old), flat(new))
 
 
 def remove_site(ctx: RequestContext, site_id: str) -> None:
@@ -455,6 +482,7 @@ def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str
     if old is None:
         raise invalid(f"Socket interface {slot} does not exist on a {site['connectionType']} site")
     _check_lag(ctx, site, old, inp["destType"])
+    before = interface_flat(ctx, old)
     port = ports.model(site["connectionType"]).port(slot)
     assert port is not None
     new = {
@@ -494,7 +522,12 @@ def update_interface(ctx: RequestContext, site_id: str, slot: str, inp: dict[str
                 _delete_range(ctx, r)
         new["nativeRangeId"] = None
     put(ctx, IFACE, new)
-    log(ctx, IFACE, new["id"], iface_name(site, new), "MODIFIED")
+    if old.get("destType") != new.get("destType") and not ctx.scratch.get("seeding"):
+        change = {"time": ctx.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "before": old.get("destType"),
+                  "after": new.get("destType"),
+                  "name": old.get("name") or slot}  # fmt: skip
+        ctx.store.put(ctx.account_id, PORT_CHANGE, new_id(ctx, PORT_CHANGE), change, parent_id=new["id"])
+    log(ctx, IFACE, new["id"], iface_name(site, new), "MODIFIED", before, interface_flat(ctx, new))
 
 
 # -- network ranges -------------------------------------------------------------------------------
@@ -621,7 +654,7 @@ def update_range(ctx: RequestContext, range_id: str, inp: dict[str, Any]) -> Non
     old = get(ctx, RANGE, range_id)
     new = _change_range(ctx, old, inp)
     site, iface = get(ctx, SITE, new["siteId"]), get(ctx, IFACE, new["interfaceId"])
-    log(ctx, RANGE, range_id, range_name(site, iface, new), "MODIFIED")
+    log(ctx, RANGE, range_id, range_name(site, iface, new), "MODIFIED", flat(old), flat(new))
 
 
 def remove_range(ctx: RequestContext, range_id: str) -> None:
@@ -670,7 +703,7 @@ def update_host(ctx: RequestContext, host_id: str, inp: dict[str, Any]) -> None:
     new = _merge(old, inp, HOST_FIELDS)
     _validate_host(ctx, get(ctx, SITE, old["siteId"]), new)
     put(ctx, HOST, new)
-    log(ctx, HOST, host_id, new["name"], "MODIFIED")
+    log(ctx, HOST, host_id, new["name"], "MODIFIED", flat(old), flat(new))
 
 
 def remove_host(ctx: RequestContext, host_id: str) -> None:
@@ -743,7 +776,7 @@ def update_bgp_peer(ctx: RequestContext, inp: dict[str, Any]) -> dict[str, Any]:
     new = _merge(old, _bgp_body(ctx, inp), [k for k in inp if k != "id"])
     _validate_bgp(ctx, get(ctx, SITE, old["siteId"]), new)
     put(ctx, BGP, new)
-    log(ctx, BGP, new["id"], new["name"], "MODIFIED")
+    log(ctx, BGP, new["id"], new["name"], "MODIFIED", flat(old), flat(new))
     return bgp_view(ctx, new)
 
 

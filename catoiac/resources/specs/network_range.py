@@ -12,7 +12,7 @@ from typing import Any
 
 from ... import ports
 from ..enums import enum_values
-from ..spec import Operation, ResourceSpec
+from ..spec import InputError, Operation, ResourceSpec
 from .common import NAME, camel, ip_in, prune
 
 SCHEMA = {
@@ -115,14 +115,14 @@ def _lan_interface_id(i: dict[str, Any], view) -> str:
             return itf["id"]
     site = view.get("sites").get(site_id)
     if site is None:
-        raise ValueError(f"site_id: no site {site_id} in the account: check site_id")
+        raise InputError(f"site_id: no site {site_id} in the account: check site_id")
     model = ports.MODELS.get(site.get("connection_type") or "")
     if model is not None and model.port(port or "") is None:
-        raise ValueError(
+        raise InputError(
             f"interface: {port} is not a port of site {site_id} ({model.connection_type}): "
             f"use one of {', '.join(model.port_ids)} (the native range's port is {model.native})"
         )
-    raise ValueError(
+    raise InputError(
         f"interface: {port} of site {site_id} is not a LAN port: make it one with a SocketInterface "
         f"(dest_type LAN) and let the range depend on it"
     )

@@ -36,7 +36,7 @@ from ... import ports
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..gql_schema import InputModel
-from ..spec import Operation, ResourceSpec
+from ..spec import InputError, Operation, ResourceSpec
 from .checks import host_in_subnet_problem
 from .common import NAME, prune
 
@@ -144,7 +144,7 @@ def _model_problem(i: dict[str, Any], view) -> str | None:
 def _variables(_id, i, view) -> dict[str, Any]:
     problem = _model_problem(i, view)
     if problem:
-        raise ValueError(problem)
+        raise InputError(problem)
     dest = i["dest_type"]
     body: dict[str, Any] = {"destType": dest, "name": i["name"]}
     if dest in WAN_TYPES:
