@@ -139,8 +139,9 @@ def drift(stacks, cwd, state_files, api_key, account_id, endpoint, own_key_id, o
         what = f"{w['entries']} unmanaged object(s)" + (
             f": {', '.join(w['findings'])}" if w["findings"] else ""
         )
-        err.print(f"wrote {what} to {w['file']} (owner {w['owner']}, expires {w['expires']}): review and commit it",
-                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        said = (f"wrote {what} to {w['file']} (owner {w['owner']}, expires {w['expires']}): review and commit it"
+                if w["entries"] else f"no unmanaged object to add to {w['file']}: nothing written")  # fmt: skip
+        err.print(said, markup=False, highlight=False, soft_wrap=True)
     if fmt == "json":
         _emit(report.to_json(), output)
     elif fmt == "markdown":
