@@ -43,6 +43,17 @@ def fixture() -> dict[str, Any]:
     return fx
 
 
+def fixture_with_paris_data() -> dict[str, Any]:
+    """``fixture()`` plus, in Paris, a range "Data" (10.2.5.0/24) and a host "nas" (10.2.0.20)."""
+    fx = fixture()
+    paris = fx["accounts"][0]["sites"][1]
+    paris["ranges"] = [
+        {"name": "Data", "subnet": "10.2.5.0/24", "range_type": "Routed", "gateway": "10.2.0.254"}
+    ]
+    paris["hosts"] = [{"name": "nas", "ip": "10.2.0.20"}]
+    return fx
+
+
 def rule(name: str, **fields: Any) -> dict[str, Any]:
     return {"name": name, **fields}
 

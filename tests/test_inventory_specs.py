@@ -98,7 +98,7 @@ def test_valid_inventory_inputs_pass_check_with_defaults_filled_in():
         ({**HOST, "ip": "127.0.0.5"}, "ip", "loopback"),
         ({**HOST, "ip": "224.0.0.9"}, "ip", "multicast"),
         ({**HOST, "ip": "0.0.0.0"}, "ip", "unspecified"),
-        ({**HOST, "name": "x" * 51}, "name", "shorten"),
+        ({**HOST, "name": "x" * 256}, "name", "shorten"),
     ],
 )
 def test_static_host_rules_name_the_property_and_the_fix(props, prop, words):

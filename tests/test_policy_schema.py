@@ -5,26 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import FieldNode, FragmentDefinitionNode, GraphQLInputObjectType, get_named_type, parse
 
 from catoiac.emulator.domains.policy_refs import fill
-from catoiac.resources.gql_schema import InputModel, is_ref, snake
+from catoiac.resources.gql_schema import InputModel, snake
 from catoiac.resources.policy import INTERNET_FIREWALL, WAN_FIREWALL, parse_id, resource_id
-from catoiac.resources.specs.firewall import pulumi_types_source
 from catoiac.schema import subset_schema as _schema
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = pytest.mark.parametrize("kind", [INTERNET_FIREWALL, WAN_FIREWALL], ids=lambda k: k.field)
-
-
-def input_paths(t: GraphQLInputObjectType, prefix: str = "") -> set[str]:
-    out = set()
-    for name, f in t.fields.items():
-        named = get_named_type(f.type)
-        out.add(prefix + name)
-        if isinstance(named, GraphQLInputObjectType) and not is_ref(named):
-            out |= input_paths(named, f"{prefix}{name}.")
-    return out
 
 
 @KINDS
@@ -114,27 +102,7 @@ def test_a_live_rule_reads_back_equal_to_its_inputs_with_refs_in_the_form_they_w
     assert by_name["source"]["site"] == [{"name": "HQ"}, {"name": "Paris"}]
 
 
-@KINDS
-def test_the_rule_fragment_selects_every_field_of_the_rule_input(kind):
-    doc = parse((ROOT / "catoiac/graphql/policy.graphql").read_text())
-    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-
-    def selected(selection_set, prefix=""):
-        out = set()
-        for s in selection_set.selections:
-            if isinstance(s, FieldNode):
-                out.add(prefix + s.name.value)
-                if s.selection_set and not {
-                    f.name.value for f in s.selection_set.selections if isinstance(f, FieldNode)
-                } >= {"id", "name"}:
-                    out |= selected(s.selection_set, f"{prefix}{s.name.value}.")
-            else:
-                out |= selected(fragments[s.name.value].selection_set, prefix)
-        return out
-
-    got = selected(fragments[f"{kind.prefix}RuleFields"].selection_set)
-    missing = input_paths(_schema().get_type(f"{kind.prefix}AddRuleDataInput")) - got
-    assert not missing
+# The rule fragments of every family: tests/test_policy_families.py.
 
 
 def test_resource_ids_list_owned_sections_and_parse_back_with_commas_escaped():
@@ -146,8 +114,3 @@ def test_resource_ids_list_owned_sections_and_parse_back_with_commas_escaped():
 def test_input_model_rejects_a_type_that_is_not_an_input_object():
     with pytest.raises(KeyError):
         InputModel("InternetFirewallRule")
-
-
-def test_the_generated_pulumi_argument_types_are_up_to_date(real_schema):
-    current = (ROOT / "providers/pulumi_cato/_firewall_types.py").read_text()
-    assert current == pulumi_types_source(real_schema), "run scripts/gen-firewall-types"

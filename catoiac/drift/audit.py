@@ -434,17 +434,27 @@ AUDIT_MODELS: dict[str, AuditModel] = {
     "SocketInterface": AuditModel(("networkInterface",), ("SocketInterface",)),
     "BgpPeer": AuditModel(("bgpPeer",), ("BgpPeer",)),
     "Group": AuditModel(("group",), ("Group",)),
-    "InternetFirewallPolicy": AuditModel(
-        (), (), {"rule": ("InternetFirewallRule",), "section": ("InternetFirewallSection",)}
-    ),
-    "WanFirewallPolicy": AuditModel(
-        (), (), {"rule": ("WanFirewallRule",), "section": ("WanFirewallSection",)}
-    ),
 }
 
 
 def register_audit_model(spec_name: str, model: AuditModel) -> None:
     AUDIT_MODELS[spec_name] = model
+
+
+def _register_policies() -> None:
+    """Every policy family (``ResourceSpec.policy``): its rules and sections are ``<Prefix>Rule`` and
+    ``<Prefix>Section`` records."""
+    from ..resources.specs import SPECS  # late: the specs import the engine, which reads this feed
+
+    for name, spec in SPECS.items():
+        if spec.policy is not None:
+            p = spec.policy.prefix
+            AUDIT_MODELS.setdefault(
+                name, AuditModel((), (), {"rule": (f"{p}Rule",), "section": (f"{p}Section",)})
+            )
+
+
+_register_policies()
 
 
 @dataclass

@@ -324,6 +324,13 @@ def ordered_policy_hook(sections: str = "sections", rules: str = "rules", key: s
     return hook
 
 
-# The firewall policy specs (written elsewhere) hold ordered sections of rules.
-for _name in ("InternetFirewallPolicy", "WanFirewallPolicy"):
-    register_compare(_name, ordered_policy_hook())
+def _register_policies() -> None:
+    """Every policy family's spec (``ResourceSpec.policy``) holds ordered sections of rules."""
+    from ..resources.specs import SPECS  # late: the specs are written elsewhere
+
+    for name, spec in SPECS.items():
+        if spec.policy is not None:
+            register_compare(name, ordered_policy_hook())
+
+
+_register_policies()

@@ -29,7 +29,7 @@ from .compare import ADDED, MOVED, REMOVED, Change, compare
 from .state import SECRET, TYPE_PREFIX, StackState
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's "known after apply" placeholder
-POLICY_SPECS = set(rr.KINDS)
+POLICY_SPECS = {name for name, spec in SPECS.items() if spec.policy is not None}
 SITE_SPEC = "SocketSite"
 PUBLISHES = {
     "create": 1,

@@ -24,10 +24,13 @@ from typing import Any
 from ..resources import policy
 from ..resources.gql_schema import snake
 from ..resources.policy_plan import PlanError, Rule, Section, plan
+from ..resources.specs import SPECS
 from ..resources.validation import UNKNOWN
 from .compare import MOVED, Change, ItemIds, compare
 
-KINDS = {"InternetFirewallPolicy": policy.INTERNET_FIREWALL, "WanFirewallPolicy": policy.WAN_FIREWALL}
+# Every policy family's resource is reviewed rule by rule (``ResourceSpec.policy``); security loosening
+# is judged for the two firewalls, whose evaluation (an implicit last rule) is documented.
+KINDS: dict[str, policy.PolicyKind] = {name: s.policy for name, s in SPECS.items() if s.policy is not None}
 IMPLICIT_LAST_RULE = {"InternetFirewallPolicy": "ALLOW", "WanFirewallPolicy": "BLOCK"}
 # How much an action lets through: a change to a lower number loosens the rule.
 STRICTNESS = {"BLOCK": 2, "PROMPT": 1, "RBI": 1, "CAPTIVE_PORTAL": 1, "ALLOW": 0}
@@ -98,12 +101,17 @@ def defaults(spec: str) -> dict[str, Any]:
     """Scalar defaults of a rule (action, enabled, connection_origin, direction...), from the schema."""
     full = KINDS[spec].rule.to_graphql({"name": "x"})
     out = {snake(k): v for k, v in full.items() if isinstance(v, str | bool) and k != "name"}
+    if isinstance(full.get("action"), Mapping):  # privateAccess: {action: ALLOW}
+        out["action"] = full["action"].get("action")
     out["active_on"] = (full.get("schedule") or {}).get("activeOn")
     return out
 
 
 def action(spec: str, rule: Mapping[str, Any] | None) -> str:
-    return str((rule or {}).get("action") or defaults(spec)["action"])
+    """The rule's action ("" for a family whose rules have none, such as wanNetwork)."""
+    v = (rule or {}).get("action")
+    v = v.get("action") if isinstance(v, Mapping) else v
+    return str(v or defaults(spec).get("action") or "")
 
 
 def enabled(spec: str, rule: Mapping[str, Any] | None) -> bool:
@@ -306,7 +314,10 @@ def loosening(
     sites: Sites = NO_SITES,
 ) -> list[str]:
     """Why this change lets through traffic that was stopped before (empty: it does not).
-    ``new_rules``: every rule of the resource after the change, in order (``places``)."""
+    ``new_rules``: every rule of the resource after the change, in order (``places``). Judged for the
+    firewalls only: other families' rules are shown whole, not judged."""
+    if spec not in IMPLICIT_LAST_RULE:
+        return []
     if rc.kind == "removed":
         if action(spec, rc.old) == "BLOCK" and enabled(spec, rc.old):
             return ["BLOCK rule removed"]
@@ -545,6 +556,39 @@ def _exceptions(spec: str, excs: list[Mapping[str, Any]] | None, names: Namer) -
     return "; ".join(out)
 
 
+def _generic_facets(spec: str, rule: Mapping[str, Any], names: Namer) -> dict[str, str]:
+    """A rule of a family other than the firewalls: its action (if it has one), then every field it
+    sets; a list of named items (socketLan's ``firewall`` rules) one item at a time, in order."""
+    act, on = action(spec, rule), enabled(spec, rule)
+    out = (
+        {"action": act + ("" if on else " (rule disabled)")}
+        if act
+        else {}
+        if on
+        else {"enabled": "no (rule disabled)"}
+    )
+    for k in sorted(set(rule) - {"name", "action", "enabled"}):
+        out[k.replace("_", " ")] = _value_text(k, rule[k], names)
+    return out
+
+
+def _value_text(key: str, v: Any, names: Namer) -> str:
+    if isinstance(v, Mapping) and set(v) <= {"id", "name"}:  # one reference
+        return item_value(key, v, names)
+    if isinstance(v, list) and v and all(isinstance(x, Mapping) and "name" in x for x in v):
+        return "; ".join(
+            f"{i + 1}. `{x['name']}` ("
+            + ", ".join(
+                f"{k.replace('_', ' ')}: {_value_text(k, y, names)}"
+                for k, y in sorted(x.items())
+                if k != "name"
+            )
+            + ")"
+            for i, x in enumerate(v)
+        )
+    return criteria_text(v, names)
+
+
 def facets(
     spec: str, rule: Mapping[str, Any] | None, names: Namer = no_names, also: Sequence[str] = ()
 ) -> dict[str, str]:
@@ -553,6 +597,8 @@ def facets(
     (a rule that does not exist) gives no rows."""
     if rule is None:
         return {}
+    if spec not in IMPLICIT_LAST_RULE:
+        return _generic_facets(spec, rule, names)
     d = defaults(spec)
     dest = rule.get("destination") or {}
     out = {"action": action(spec, rule) + ("" if enabled(spec, rule) else " (rule disabled)")}

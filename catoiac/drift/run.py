@@ -75,9 +75,6 @@ WORKERS = 8  # reads and comparisons side by side: threads that mostly wait on t
 # Live objects a spec's collection holds that no resource of that spec can manage.
 UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "NetworkRange": lambda obj: obj.get("range_type") == "Native",  # part of its SocketSite
-    # Rules outside any section: a policy resource owns sections, so nothing can own these.
-    "InternetFirewallPolicy": lambda obj: obj.get("id") == "",
-    "WanFirewallPolicy": lambda obj: obj.get("id") == "",
 }
 
 
@@ -87,15 +84,17 @@ def _section_ids(res: StateResource) -> set[str]:
 
 
 # Which live collection ids a resource owns (default: its own id). A policy resource owns sections.
-MANAGED_IDS: dict[str, Callable[[StateResource], set[str]]] = {
-    "InternetFirewallPolicy": _section_ids,
-    "WanFirewallPolicy": _section_ids,
-}
+MANAGED_IDS: dict[str, Callable[[StateResource], set[str]]] = {}
 # Objects that exist by themselves (a site's ports come with the site): counted for coverage, never
 # reported as unmanaged, since nobody created them out of band.
 IMPLICIT = {"SocketInterface"}
 # Unmanaged objects of these specs are items inside the resource (a policy's sections).
-UNMANAGED_ITEM = {"InternetFirewallPolicy": "section", "WanFirewallPolicy": "section"}
+UNMANAGED_ITEM: dict[str, str] = {}
+for _name, _spec in SPECS.items():
+    if _spec.policy is not None:  # every policy family (ResourceSpec.policy): a resource owns sections
+        UNMANAGEABLE[_name] = lambda obj: obj.get("id") == ""  # rules outside any section: no one's
+        MANAGED_IDS[_name] = _section_ids
+        UNMANAGED_ITEM[_name] = "section"
 
 
 def item_ids(outputs: Mapping[str, Any]) -> dict[str, dict[str, str]]:

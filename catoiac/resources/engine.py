@@ -12,6 +12,7 @@ journal knows it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ from ..errors import (
 from ..journal import Claim, Journal, parse_iso
 from ..secrets import REDACTOR
 from ..session import Session
+from .preflight import Preflight
+from .program import Program
 from .spec import Inputs, Operation, ResourceSpec
 from .validation import apply_defaults, is_unknown, validate
 
@@ -72,6 +75,32 @@ def _clean(props: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (props or {}).items() if not k.startswith("__")}
 
 
+def _private(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: inputs[k] for k in PRIVATE_INPUTS if inputs.get(k)}
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at a failure's property path (``sections[0].rules[2].name``), or None."""
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            data = data[i] if isinstance(data, list) and i < len(data) else None
+        else:
+            data = data.get(part) if isinstance(data, Mapping) else None
+    return data
+
+
+def _judged(rule: Callable[[Inputs], list[tuple[str, str]]], inputs: Inputs) -> list[tuple[str, str]]:
+    """A spec rule's failures, except those about a value not known yet (it is judged once known)."""
+    try:
+        found = rule(inputs)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError):
+        if is_unknown(inputs):
+            return []  # a rule tripped over the unknown-value marker: nothing to judge yet
+        raise
+    return [(p, r) for p, r in found if not is_unknown(value_at(inputs, p))]
+
+
 def _dig(data: Any, path: str) -> Any:
     for part in path.split("."):
         data = data[part]
@@ -103,13 +132,36 @@ class Engine:
         inputs = apply_defaults(self.spec.schema, raw)
         if not failures:
             for rule in self.spec.rules:
-                failures += [CheckFailure(p, r) for p, r in rule(inputs)]
+                failures += [CheckFailure(p, r) for p, r in _judged(rule, inputs)]
         if not failures and not is_unknown(inputs):
             inputs = self.spec.normalize(inputs)
         for key in PRIVATE_INPUTS:
             if news.get(key):
                 inputs[key] = news[key]
         return inputs, failures
+
+    def check_against(
+        self,
+        olds: Mapping[str, Any] | None,
+        inputs: Mapping[str, Any],
+        program: Program,
+        preflight: Preflight | None = None,
+    ) -> list[CheckFailure]:
+        """Checked ``inputs`` against the program's other resources, then (given a preflight) the live
+        account: names and ranges another object holds, references, and Cato's entity limits."""
+        owner = inputs.get(OWNER_KEY)
+        clean = _clean(inputs)
+        reservations = self.spec.reservations(clean) if self.spec.reservations else []
+        found = program.declare(owner, self.spec.name, clean, reservations, _clean(olds)) if owner else []
+        if preflight is None or found:
+            return [CheckFailure(p, r) for p, r in found]
+        old = _clean(olds) or (program.olds(owner) if owner else {})
+        own = preflight.own_ids(self.spec, old, inputs)
+        found += preflight.conflicts(self.spec, owner, reservations, own, clean)
+        found += preflight.limits(self.spec, owner, clean, own, program)
+        if self.spec.preview_check is not None and not found:
+            found += self.spec.preview_check(preflight, program, owner, old, {**clean, **_private(inputs)})
+        return [CheckFailure(p, r) for p, r in found]
 
     # -- diff ---------------------------------------------------------------------------------
     def diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffOutcome:

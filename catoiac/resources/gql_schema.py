@@ -23,7 +23,7 @@ import copy
 import json
 import keyword
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -410,15 +410,32 @@ def _args_name(type_name: str, roots: Mapping[str, str]) -> str:
     return roots.get(type_name) or re.sub(r"Input$", "", type_name) + "Args"
 
 
-def typed_dicts(roots: Mapping[str, str], overrides: Mapping[str, Any], docs: Any = None) -> str:
+def typed_dicts(
+    roots: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    docs: Any = None,
+    extras: Mapping[str, Sequence[tuple[str, str, str]]] | None = None,
+) -> str:
     """Python source of TypedDicts for the input types under ``roots`` ({type name: class name}),
-    field docstrings taken from ``docs`` (a schema with descriptions, e.g. Cato's full one)."""
+    field docstrings taken from ``docs`` (a schema with descriptions, e.g. Cato's full one). Every
+    TypedDict has a class docstring (the type's description, else its GraphQL name), so ``help()``
+    shows it rather than ``dict``'s. ``extras``: {type name: [(key, annotation, doc)]} appended to a
+    type's fields (inputs a resource adds to Cato's, such as a rule's sub-rules)."""
     schema, done, blocks = _schema(), set(), []
+
+    def clean(text: str | None) -> str:
+        return " ".join((text or "").split()).replace('"""', "'''").replace("\\", "\\\\")
 
     def doc_of(t: str, f: str) -> str:
         dt = docs.type_map.get(t) if docs is not None else None
-        text = (getattr(dt, "fields", {}).get(f) or object()).__dict__.get("description") if dt else None
-        return " ".join((text or "").split()).replace('"""', "'''").replace("\\", "\\\\")
+        return clean(
+            (getattr(dt, "fields", {}).get(f) or object()).__dict__.get("description") if dt else None
+        )
+
+    def class_doc(t: str) -> str:
+        dt = docs.type_map.get(t) if docs is not None else None
+        text = clean(getattr(dt, "description", None))
+        return f"{text.rstrip('.')} (Cato's ``{t}``)." if text else f"Cato's ``{t}``, in snake_case."
 
     def emit(t: GraphQLInputObjectType) -> None:
         if t.name in done:
@@ -440,11 +457,15 @@ def typed_dicts(roots: Mapping[str, str], overrides: Mapping[str, Any], docs: An
             fields.append(
                 (f.key, f"Required[Input[{py}]]" if required else f"Input[{py}]", doc_of(t.name, f.name))
             )
+        fields += list((extras or {}).get(t.name, ()))
         if any(keyword.iskeyword(k) for k, _, _ in fields):  # `from`: only the functional form allows it
             body = "".join(f"\n        {json.dumps(k)}: {py}," for k, py, _ in fields)
-            blocks.append(f'{cls} = TypedDict(\n    "{cls}",\n    {{{body}\n    }},\n    total=False,\n)')
+            blocks.append(
+                f'{cls} = TypedDict(\n    "{cls}",\n    {{{body}\n    }},\n    total=False,\n)\n'
+                f'{cls}.__doc__ = """{class_doc(t.name)}"""'
+            )
             return
-        lines = [f"class {cls}(TypedDict, total=False):"]
+        lines = [f"class {cls}(TypedDict, total=False):", f'    """{class_doc(t.name)}"""', ""]
         for k, py, text in fields:
             lines.append(f"    {k}: {py}")
             if text:

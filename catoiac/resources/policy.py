@@ -1,4 +1,12 @@
-"""Firewall policy resources: read a policy once, plan, and apply every change in one revision.
+"""Policy resources: read a policy once, plan, and apply every change in one revision.
+
+Every family of Cato's ``PolicyMutations`` (``KINDS``: internetFirewall, wanFirewall, wanNetwork,
+tlsInspect, socketLan...) has the same model in the schema: ordered sections of rules, changed in a
+revision that is then published or discarded, with the same ``addRule``/``moveSection``...
+mutations. So one engine serves them all, and a family is configuration: a ``PolicyKind`` (its
+namespace field and type prefix; its rule inputs are derived from ``<Prefix>AddRuleDataInput``).
+socketLan is the one family with a second rule kind: each LAN rule holds ordered ``firewall``
+rules (``SubRules``), which a resource declares inside the rule that holds them (see ``RuleModel``).
 
 A policy resource owns some sections of one policy (see ``policy_plan`` for ownership and
 placement). Its id is ``<policy>:<owned section names, sorted, comma-separated>`` (a comma inside
@@ -35,9 +43,10 @@ section of that name takes it over instead of failing on the name.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -47,8 +56,12 @@ from ..errors import CatoError, OutcomeUnknownError
 from ..journal import Claim
 from ..readpath import LOADERS, AccountReader, register_loader
 from ..session import Session
-from .gql_schema import InputModel
+from .engine import ADOPT_KEY
+from .gql_schema import InputModel, snake
 from .policy_plan import New, Op, PlanError, Ref, Rule, Section, plan, simulate
+from .refs import Ref as RuleRef
+from .refs import RefChecker, as_ref
+from .validation import UNKNOWN
 
 logger = logging.getLogger("catoiac.policy")
 
@@ -68,14 +81,90 @@ class PolicyApplyError(CatoError):
 
 
 @dataclass(frozen=True)
-class PolicyKind:
-    field: str  # GraphQL namespace and read-path collection: internetFirewall
-    prefix: str  # type and document prefix: InternetFirewall
+class SubRules:
+    """A second rule kind nested in a family's rules: socketLan's ``firewall`` rules."""
+
+    field: str  # the rule's output field and the mutation namespace: firewall
+    prefix: str  # type and document prefix: SocketLanFirewall
 
     @cached_property
     def rule(self) -> InputModel:
-        # Cato requires `enabled`; a rule declared without it is enabled.
         return InputModel(f"{self.prefix}AddRuleDataInput", {f"{self.prefix}AddRuleDataInput.enabled": True})
+
+    def doc(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+class RuleModel(InputModel):
+    """A family's rule inputs (``<Prefix>AddRuleDataInput``), plus, for a family with sub-rules, the
+    ordered list of them under the sub-rule field's name (``firewall``): schema, canonical form,
+    live read, references and objects cover both; ``to_graphql`` gives the rule's own input only
+    (sub-rules are added by their own mutations)."""
+
+    def __init__(self, prefix: str, sub: SubRules | None = None) -> None:
+        super().__init__(f"{prefix}AddRuleDataInput", {f"{prefix}AddRuleDataInput.enabled": True})
+        self.sub = sub
+        self.sub_key = snake(sub.field) if sub else None
+
+    @cached_property
+    def schema(self) -> dict[str, Any]:
+        out = self._object_schema(self.type, ())
+        if self.sub is not None:
+            out["properties"][self.sub_key] = {"type": "array", "items": copy.deepcopy(self.sub.rule.schema)}
+            out["propertyNames"] = {"enum": sorted(out["properties"])}
+        return out
+
+    def canonical(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        out = super().canonical(value)
+        if self.sub is not None and value.get(self.sub_key):
+            out[self.sub_key] = [self.sub.rule.canonical(x) for x in value[self.sub_key]]
+        return out
+
+    def live_subs(self, live: Mapping[str, Any], by_id=lambda t, i: False) -> list[tuple[str, dict]]:
+        """[(id, canonical inputs)] of a live rule's sub-rules, in order."""
+        if self.sub is None:
+            return []
+        return [
+            (str(p["rule"]["id"]), self.sub.rule.from_live(p["rule"], by_id))
+            for p in live.get(self.sub.field) or []
+        ]
+
+    def from_live(self, live: Mapping[str, Any], by_id=lambda t, i: False) -> dict:
+        out = super().from_live(live, by_id)
+        subs = [body for _, body in self.live_subs(live, by_id)]
+        if subs:
+            out[self.sub_key] = subs
+        return out
+
+    def _subs(self, value: Mapping[str, Any], path: str):
+        """(path, sub-rule inputs) of each sub-rule in ``value``."""
+        if self.sub is None:
+            return
+        for i, x in enumerate(value.get(self.sub_key) or []):
+            yield (f"{path}." if path else "") + f"{self.sub_key}[{i}]", x
+
+    def refs(self, value: Mapping[str, Any], path: str = ""):
+        yield from super().refs(value, path)
+        for where, x in self._subs(value, path):
+            yield from self.sub.rule.refs(x, where)
+
+    def walk_objects(self, value: Mapping[str, Any], path: str = ""):
+        yield from super().walk_objects(value, path)
+        for where, x in self._subs(value, path):
+            yield from self.sub.rule.walk_objects(x, where)
+
+
+@dataclass(frozen=True)
+class PolicyKind:
+    field: str  # GraphQL namespace and read-path collection: internetFirewall
+    prefix: str  # type and document prefix: InternetFirewall
+    title: str = ""  # what Cato's console calls it: Internet Firewall
+    sub: SubRules | None = None  # a second rule kind nested in the rules (socketLan)
+
+    @cached_property
+    def rule(self) -> RuleModel:
+        # Cato requires `enabled`; a rule declared without it is enabled.
+        return RuleModel(self.prefix, self.sub)
 
     def doc(self, name: str) -> str:
         return f"Read{self.prefix}Policy" if name == "Read" else f"{self.prefix}{name}"
@@ -85,8 +174,27 @@ class PolicyKind:
         return f"{self.prefix}Policy"
 
 
-INTERNET_FIREWALL = PolicyKind("internetFirewall", "InternetFirewall")
-WAN_FIREWALL = PolicyKind("wanFirewall", "WanFirewall")
+# Every family of Cato's PolicyMutations (tests/test_policy_families.py checks the list against the
+# SDL). All share the revision model, so each is configuration of the one engine.
+KINDS: dict[str, PolicyKind] = {
+    k.field: k
+    for k in (
+        PolicyKind("internetFirewall", "InternetFirewall", "Internet Firewall"),
+        PolicyKind("wanFirewall", "WanFirewall", "WAN Firewall"),
+        PolicyKind("wanNetwork", "WanNetwork", "WAN Network"),
+        PolicyKind("tlsInspect", "TlsInspect", "TLS Inspection"),
+        PolicyKind("socketLan", "SocketLan", "LAN (Socket LAN)", SubRules("firewall", "SocketLanFirewall")),
+        PolicyKind("applicationControl", "ApplicationControl", "Application Control"),
+        PolicyKind("appTenantRestriction", "AppTenantRestriction", "App Tenant Restriction"),
+        PolicyKind("privateAccess", "PrivateAccess", "Private Access"),
+        PolicyKind("remotePortFwd", "RemotePortFwd", "Remote Port Forwarding"),
+        PolicyKind("terminalServer", "TerminalServer", "Terminal Server"),
+        PolicyKind("antiMalwareFileHash", "AntiMalwareFileHash", "Anti-Malware File Hash"),
+        PolicyKind("dynamicIpAllocation", "DynamicIpAllocation", "Dynamic IP Allocation"),
+    )
+}
+INTERNET_FIREWALL = KINDS["internetFirewall"]
+WAN_FIREWALL = KINDS["wanFirewall"]
 
 
 # -- ids -----------------------------------------------------------------------------------------
@@ -135,7 +243,7 @@ def _loader(kind: PolicyKind):
 
 
 # Rules show the names of the objects they refer to: renaming one makes the cached policy stale.
-for _kind in (INTERNET_FIREWALL, WAN_FIREWALL):
+for _kind in KINDS.values():
     register_loader(_kind.field, _loader(_kind), depends_on=tuple(REF_COLLECTIONS.values()))
 
 
@@ -150,16 +258,22 @@ def _live_sections(
     ``rules`` named: others' rules are only positioned around, and converting 500 bodies is most of
     a refresh's time."""
 
-    def body(sid: str, r: Mapping[str, Any]) -> dict[str, Any]:
-        wanted = owned is None or sid in owned or r["id"] in rules
-        return kind.rule.from_live(r["live"], by_id) if wanted and "live" in r else {}
+    model = kind.rule
 
-    return [
-        Section(
-            s["id"], s["name"], [Rule(r["id"], r["name"], body(s["id"], r), r["system"]) for r in s["rules"]]
-        )
-        for s in collection.values()
-    ]
+    def rule(sid: str, r: Mapping[str, Any]) -> Rule:
+        if not ((owned is None or sid in owned or r["id"] in rules) and "live" in r):
+            return Rule(r["id"], r["name"], {}, r["system"])
+        body = model.from_live(r["live"], by_id)
+        body.pop(model.sub_key, None)  # sub-rules are planned as Rule.subs, with their ids
+        subs = [Rule(i, b["name"], b) for i, b in model.live_subs(r["live"], by_id)]
+        return Rule(r["id"], r["name"], body, r["system"], subs)
+
+    return [Section(s["id"], s["name"], [rule(s["id"], r) for r in s["rules"]]) for s in collection.values()]
+
+
+def _full(kind: PolicyKind, r: Rule) -> dict[str, Any]:
+    """A planner rule as resource inputs: its body, with its sub-rules."""
+    return {**r.body, kind.rule.sub_key: [x.body for x in r.subs]} if r.subs else r.body
 
 
 def _mine(kind: PolicyKind, collection, by_id, rid: str | None, olds) -> tuple[list[Section], set[Ref]]:
@@ -216,7 +330,9 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     if not mine:
         return None
     inputs: dict[str, Any] = {
-        "sections": [{"name": s.name, "rules": [r.body for r in s.rules if not r.system]} for s in mine]
+        "sections": [
+            {"name": s.name, "rules": [_full(kind, r) for r in s.rules if not r.system]} for s in mine
+        ]
     }
     if props.get("after_section") is not None:
         inputs["after_section"] = props["after_section"]
@@ -224,6 +340,21 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     strays = _strays(props, live, owned)  # not in the inputs (not where declared), still ours
     outputs["rule_ids"] |= {r.name: str(r.id) for s in live for r in s.rules if r.id in strays}
     return inputs, outputs
+
+
+def discover(kind: PolicyKind, session: Session) -> tuple[str, dict[str, Any]] | None:
+    """What importing a whole policy takes: the id of a resource owning every section of it, and its
+    inputs as they are (references by name), or None when the policy has no sections. Rules outside
+    any section cannot be owned (a resource owns sections) and system rules are Cato's: neither is
+    in the inputs. Generic over the families (``catoiac import`` finds them by ``ResourceSpec.policy``)."""
+    live = _live_sections(kind, session.reader.get(kind.field), lambda t, i: False)
+    sections = [s for s in live if s.id]
+    if not sections:
+        return None
+    rules = lambda s: [_full(kind, r) for r in s.rules if not r.system]  # noqa: E731
+    return resource_id(kind, [s.name for s in sections]), {
+        "sections": [{"name": s.name, "rules": rules(s)} for s in sections]
+    }
 
 
 def _leftover_first(live: list[Section], desired: list[Mapping[str, Any]]) -> set[Ref]:
@@ -246,31 +377,77 @@ def _outputs(kind: PolicyKind, rid: str, inputs: Mapping[str, Any], mine: list[S
 
 
 # -- checks against the read path ----------------------------------------------------------------
-def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
-    """Every reference to an object the read path knows names exactly one object."""
-    problems = []
+def rule_refs(kind: PolicyKind, desired: list[Mapping[str, Any]]) -> list[RuleRef]:
+    """Every reference in the desired sections' rules, with its property path."""
+    out = []
     for i, d in enumerate(desired):
         for j, rule in enumerate(d.get("rules") or []):
-            for path, t, ref in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
-                coll = REF_COLLECTIONS.get(t)
-                if coll is None or coll not in LOADERS:
-                    continue  # catalog objects (applications, services...): Cato checks them
-                objects = session.reader.get(coll)
-                what = coll.rstrip("s")
-                if "id" in ref:
-                    if str(ref["id"]) not in objects:
-                        problems.append(f"{path}: no {what} has id {ref['id']!r}: check the id, or name it")
-                    continue
-                found = [o for o in objects.values() if o.get("name") == ref["name"]]
-                if not found:
-                    problems.append(f"{path}: no {what} is named {ref['name']!r}: check the name")
-                elif len(found) > 1:
-                    problems.append(
-                        f"{path}: {len(found)} {coll} are named {ref['name']!r}: refer to one by id, "
-                        f'e.g. {{"id": "{found[0]["id"]}"}}'
-                    )
+            for path, t, item in kind.rule.refs(rule, f"sections[{i}].rules[{j}]"):
+                ref = as_ref(path, t, item)
+                if ref is not None:
+                    out.append(ref)
+    return out
+
+
+def check_refs(kind: PolicyKind, session: Session, desired: list[Mapping[str, Any]]) -> None:
+    """At apply: every reference to an account object names exactly one (catalogs were checked at
+    preview, and Cato judges them)."""
+    refs = [r for r in rule_refs(kind, desired) if REF_COLLECTIONS.get(r.type) in LOADERS]
+    problems = RefChecker(session.reader, catalogs=False).problems(refs)
     if problems:
-        raise PlanError("; ".join(problems))
+        raise PlanError("; ".join(f"{path}: {reason}" for path, reason in problems))
+
+
+# Rules per policy: Cato KB 4414483096465 (CMA Technical Guidelines, "Entity Limits per Account").
+MAX_RULES_PER_POLICY = 10_000
+
+
+def preview_problems(
+    kind: PolicyKind,
+    reader: AccountReader,
+    olds: Mapping[str, Any] | None,
+    news: Mapping[str, Any],
+    owns: Callable[[str], bool] = lambda _section_id: False,
+    whose: Callable[[str], str | None] | None = None,
+) -> list[tuple[str, str]]:
+    """What apply would refuse, judged on ``reader``'s view of the policy without writing: the plan
+    (names of sections and rules someone else owns, positions, ``after_section``) and the rule limit.
+    The owned sections are those the old inputs name, as for a state without ``section_ids``."""
+    desired = list(news.get("sections") or [])
+    names = [d.get("name") for d in desired]
+    if any(not isinstance(n, str) or n == UNKNOWN for n in names) or any(
+        not isinstance(r.get("name"), str) or r.get("name") == UNKNOWN
+        for d in desired
+        for r in d.get("rules") or []
+    ):
+        return []  # names not known yet: planned once they are
+    collection = reader.get(kind.field)
+    old_names = [s.get("name") for s in (olds or {}).get("sections") or []]
+    rid = resource_id(kind, [n for n in old_names if isinstance(n, str)]) if old_names else None
+    adopt = news.get(ADOPT_KEY)  # an import_: the sections its id names are the resource's
+    rid = str(adopt) if adopt else rid
+    try:
+        live, owned = _mine(kind, collection, _id_refs(kind, news), rid, olds or {} if rid else None)
+        if rid is None:
+            owned = _leftover_first(live, desired)
+        recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
+        if recovered:
+            owned |= recovered
+            live = _live_sections(kind, collection, _id_refs(kind, news), owned)
+        foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+        wanted = sum(len(d.get("rules") or []) for d in desired)
+        if foreign + wanted > MAX_RULES_PER_POLICY:
+            return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
+                     f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
+        _refuse_foreign(kind, whose, live, owned, desired)
+        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False,
+             sub_key=kind.rule.sub_key)  # fmt: skip
+    except PlanError as e:
+        head, sep, rest = e.message.partition(": ")
+        if sep and (head.startswith("sections[") or head == "after_section"):
+            return [(head, rest)]
+        return [("sections", e.message)]
+    return []
 
 
 # -- apply ----------------------------------------------------------------------------------------
@@ -313,6 +490,8 @@ class _Revision:
         return self.created[r] if isinstance(r, New) else r
 
     def run(self, op: Op) -> None:
+        if op.is_sub:
+            return self._run_sub(op)
         kind, variables = self.kind, {"revisionId": self.id}
         pos = {"position": op.position, "ref": self.ref(op.ref)} if op.position else None
         if op.kind == "addRule":
@@ -333,6 +512,29 @@ class _Revision:
             payload = self._ns(data)[op.kind]
             obj = payload["rule"]["rule"] if op.kind == "addRule" else payload["section"]["section"]
             self.created[op.target] = str(obj["id"])
+
+    def _run_sub(self, op: Op) -> None:
+        """A sub-rule operation (socketLan's ``firewall`` mutations), positioned within its rule."""
+        sub = self.kind.sub
+        assert sub is not None, op
+        name = op.kind.replace("SubRule", "Rule")  # addRule, updateRule...
+        variables: dict[str, Any] = {"revisionId": self.id}
+        if name == "addRule":
+            at = {"position": op.position, "ref": self.ref(op.ref)}
+            variables["input"] = {"rule": sub.rule.to_graphql(op.body or {}), "at": at}
+        elif name == "updateRule":
+            body = sub.rule.to_graphql(op.body or {}, target=f"{sub.prefix}UpdateRuleDataInput")
+            variables["input"] = {"id": self.ref(op.target), "rule": body}
+        elif name == "moveRule":
+            variables["input"] = {
+                "id": self.ref(op.target),
+                "to": {"position": op.position, "ref": self.ref(op.ref)},
+            }
+        else:
+            variables["input"] = {"id": self.ref(op.target)}
+        data = self.client.execute(sub.doc(name[0].upper() + name[1:]), variables)
+        if isinstance(op.target, New):
+            self.created[op.target] = str(self._ns(data)[sub.field][name]["rule"]["rule"]["id"])
 
     def publish(self, description: str) -> None:
         variables = {"revisionId": self.id, "input": {"name": self.name, "description": description}}
@@ -383,20 +585,29 @@ def _recovered(kind: PolicyKind, claim: Claim | None, live: list[Section]) -> se
     return {s.id for s in live if s.id and s.id in ids}
 
 
-def _refuse_foreign(kind: PolicyKind, claim: Claim | None, live, owned, desired) -> None:
+def _refuse_foreign(
+    kind: PolicyKind, whose: Callable[[str], str | None] | None, live, owned, desired
+) -> None:
     """A declared section that exists and is another catoiac resource's: say whose (the planner
-    refuses the others, for which no owner is known, with a hint to import)."""
-    if claim is None:
+    refuses the others, for which no owner is known, with a hint to import). ``whose(section id)``
+    names the owner the journal knows."""
+    if whose is None:
         return
     theirs = {s.name: s.id for s in live if s.id and s.id not in owned}
     for i, d in enumerate(desired):
         sid = theirs.get(d["name"])
-        whose = sid and claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
-        if whose:
+        owner = sid and whose(str(sid))
+        if owner:
             raise PlanError(
                 f"sections[{i}]: a section named {d['name']!r} already exists in the {kind.field} policy and "
-                f"belongs to {whose}: pick another name, or remove it from that program first"
+                f"belongs to {owner}: pick another name, or remove it from that program first"
             )
+
+
+def _journal_whose(claim: Claim | None) -> Callable[[str], str | None] | None:
+    if claim is None:
+        return None
+    return lambda sid: claim.journal.owner_of(claim.endpoint, claim.account, sid, besides=claim.owner)
 
 
 def _owned_layout(final: list[Section], owned: set[Ref], created: Mapping[New, str]) -> list[Section]:
@@ -437,9 +648,10 @@ def apply(
         logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
         owned |= recovered
         live = _live_sections(kind, collection, by_id, owned, _strays(olds, live, owned))
-    _refuse_foreign(kind, claim, live, owned, desired)
+    _refuse_foreign(kind, _journal_whose(claim), live, owned, desired)
     strays = _strays(olds, live, owned)
-    ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays)
+    sub_key = kind.rule.sub_key
+    ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays, sub_key=sub_key)
     if not ops:
         mine = [s for s in live if s.id in owned]
         if claim is not None and deleting:
@@ -457,7 +669,9 @@ def apply(
             live = _live_sections(kind, layout, by_id, owned, strays)
             owned = {s.id for s in live if s.id in owned}
             strays = _strays(olds, live, owned)
-            ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays)
+            ops = plan(
+                live, owned, desired, after_section=after, deleting=deleting, rules=strays, sub_key=sub_key
+            )
         for op in ops:
             lifeline.ensure_alive(fresh=False)
             try:

@@ -20,6 +20,12 @@ Ownership and placement (the resource's documented contract):
 - Order of operations: remove rules, remove sections (their remaining rules join the section above
   and are moved out later), rename sections, add/move sections, then section by section
   add/move/update rules. Names are unique per policy, so removals come first.
+- Sub-rules (``sub_key``: socketLan's LAN rules hold ``firewall`` rules): an ordered list inside a
+  rule, owned with it and planned the same way, within that rule only (matched by name, then by
+  place; a sub-rule that changes parent is removed and added). Right after its parent rule is
+  placed: remove, then add/move/update its sub-rules (``addSubRule``...: Cato's
+  ``policy.socketLan.firewall`` mutations, positioned ``FIRST_IN_RULE`` or ``AFTER_SUB_RULE``).
+  A removed rule takes its sub-rules with it.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Rule:
     name: str
     body: dict[str, Any] = field(default_factory=dict)  # canonical inputs, name included
     system: bool = False  # Cato's read-only rules at the head of the first section
+    subs: list[Rule] = field(default_factory=list)  # sub-rules, in order (socketLan's `firewall`)
 
 
 @dataclass
@@ -68,6 +75,7 @@ class Section:
 @dataclass(frozen=True)
 class Op:
     kind: str  # addRule updateRule moveRule removeRule addSection updateSection moveSection removeSection
+    # and, for sub-rules, addSubRule updateSubRule moveSubRule removeSubRule
     target: Ref
     name: str
     body: dict[str, Any] | None = None
@@ -75,11 +83,15 @@ class Op:
     ref: Ref | None = None
 
     def describe(self) -> str:
-        what = "section" if self.kind.endswith("Section") else "rule"
+        what = "section" if self.kind.endswith("Section") else "sub-rule" if self.is_sub else "rule"
         where = (
             f" {self.position}" + (f" {self.ref}" if self.ref is not None else "") if self.position else ""
         )
         return f"{self.kind} {what} {self.name!r}{where}"
+
+    @property
+    def is_sub(self) -> bool:
+        return self.kind.endswith("SubRule")
 
 
 def _lis(keys: Sequence[int]) -> set[int]:
@@ -106,6 +118,13 @@ def _desired_rules(d: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(d.get("rules") or [])
 
 
+def split(body: Mapping[str, Any], sub_key: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A desired rule -> (its own body, its sub-rules' bodies)."""
+    if not sub_key:
+        return dict(body), []
+    return {k: v for k, v in body.items() if k != sub_key}, list(body.get(sub_key) or [])
+
+
 def plan(
     live: Sequence[Section],
     owned: Iterable[Ref],
@@ -114,11 +133,13 @@ def plan(
     after_section: str | None = None,
     deleting: bool = False,
     rules: Iterable[Ref] = (),
+    sub_key: str | None = None,
 ) -> list[Op]:
     """Operations taking the owned sections of ``live`` to ``desired`` ([{name, rules: [body]}]).
     ``rules``: ids of rules this resource owns that sit in a section it does not own (moved there out
     of band): moved back where declared. One no longer declared is released, left where it is: it
     sits in someone else's section now (accepting such a move is deleting the rule from the code).
+    ``sub_key``: the rule input holding sub-rules (their live state is ``Rule.subs``).
     Raises PlanError, before anything is written, when the desired policy cannot be applied."""
     owned = set(owned)
     strays = set(rules)
@@ -184,11 +205,13 @@ def plan(
 
     refs = _place_sections(ops, mine, pair, desired, first, anchor, live)
     for i, d in enumerate(desired):
-        _place_rules(ops, i, d, pair.get(i), refs[i], match)
+        _place_rules(ops, i, d, pair.get(i), refs[i], match, sub_key)
 
     # Self-check on a simulated policy before anything is written.
     reclaimed = strays & matched
-    if shape(simulate(live, ops), owned) != _expected(live, owned, desired, deleting, first, reclaimed):
+    if shape(simulate(live, ops), owned) != _expected(
+        live, owned, desired, deleting, first, sub_key, reclaimed
+    ):
         raise PlanError("internal error: the planned operations do not reach the declared policy")
     return ops
 
@@ -261,24 +284,57 @@ def _place_sections(ops, mine, pair, desired, first, anchor, live) -> dict[int, 
     return refs
 
 
-def _place_rules(ops, i, d, section: Section | None, sref: Ref, match) -> None:
+def _place_rules(ops, i, d, section: Section | None, sref: Ref, match, sub_key: str | None) -> None:
     rules = _desired_rules(d)
     at = {match[(i, j)].id: j for j in range(len(rules)) if (i, j) in match}
     current = [r.id for r in (section.rules if section else []) if not r.system and r.id in at]
     kept = {current[p] for p in _lis([at[rid] for rid in current])}
     prev: Ref | None = None
-    for j, body in enumerate(rules):
+    for j, full in enumerate(rules):
+        body, subs = split(full, sub_key)
         r = match.get((i, j))
         if r is None or r.id not in kept:
             position, ref = ("AFTER_RULE", prev) if prev is not None else ("FIRST_IN_SECTION", sref)
             if r is None:
                 prev = New(f"rule:{body['name']}")
                 ops.append(Op("addRule", prev, body["name"], body=body, position=position, ref=ref))
+                _place_subs(ops, prev, body["name"], [], subs)
                 continue
             ops.append(Op("moveRule", r.id, body["name"], position=position, ref=ref))
         prev = r.id
         if r.body != body:
             ops.append(Op("updateRule", r.id, body["name"], body=body))
+        _place_subs(ops, r.id, body["name"], r.subs, subs)
+
+
+def _place_subs(ops, parent: Ref, parent_name: str, live: list[Rule], desired: list[dict[str, Any]]) -> None:
+    """Sub-rules of one rule: matched by name, then by place; removals first."""
+    by_name = {s.name: s for s in live}
+    match = {k: by_name[b["name"]] for k, b in enumerate(desired) if b["name"] in by_name}
+    matched = {s.id for s in match.values()}
+    wanted = {b["name"] for b in desired}
+    for k in range(len(desired)):
+        cand = live[k] if k < len(live) else None
+        if k not in match and cand and cand.id not in matched and cand.name not in wanted:
+            match[k] = cand
+            matched.add(cand.id)
+    ops += [Op("removeSubRule", s.id, s.name) for s in live if s.id not in matched]
+    at = {match[k].id: k for k in match}
+    current = [s.id for s in live if s.id in at]
+    kept = {current[p] for p in _lis([at[sid] for sid in current])}
+    prev: Ref | None = None
+    for k, body in enumerate(desired):
+        s = match.get(k)
+        if s is None or s.id not in kept:
+            position, ref = ("AFTER_SUB_RULE", prev) if prev is not None else ("FIRST_IN_RULE", parent)
+            if s is None:
+                prev = New(f"sub:{parent_name}/{body['name']}")
+                ops.append(Op("addSubRule", prev, body["name"], body=body, position=position, ref=ref))
+                continue
+            ops.append(Op("moveSubRule", s.id, body["name"], position=position, ref=ref))
+        prev = s.id
+        if s.body != body:
+            ops.append(Op("updateSubRule", s.id, body["name"], body=body))
 
 
 # -- simulation -----------------------------------------------------------------------------------
@@ -286,7 +342,9 @@ def simulate(live: Sequence[Section], ops: Iterable[Op]) -> list[Section]:
     """The policy after ``ops``, laid out as Cato does (see the emulator's policy model)."""
     secs = copy.deepcopy(list(live)) or [Section("", "")]
     for op in ops:
-        if op.kind.endswith("Rule"):
+        if op.is_sub:
+            _sim_sub(secs, op)
+        elif op.kind.endswith("Rule"):
             _sim_rule(secs, op)
         else:
             _sim_section(secs, op)
@@ -299,6 +357,15 @@ def _find_rule(secs: list[Section], rid: Ref) -> tuple[Section, int]:
             if r.id == rid:
                 return s, k
     raise PlanError(f"internal error: no rule {rid}")
+
+
+def _find_sub(secs: list[Section], sid: Ref) -> tuple[Rule, int]:
+    for s in secs:
+        for r in s.rules:
+            for k, x in enumerate(r.subs):
+                if x.id == sid:
+                    return r, k
+    raise PlanError(f"internal error: no sub-rule {sid}")
 
 
 def _find_section(secs: list[Section], sid: Ref) -> int:
@@ -335,6 +402,26 @@ def _sim_rule(secs: list[Section], op: Op) -> None:
         s.rules.insert(k + (op.position == "AFTER_RULE"), rule)
 
 
+def _sim_sub(secs: list[Section], op: Op) -> None:
+    if op.kind == "addSubRule":
+        sub = Rule(op.target, op.name, dict(op.body or {}))
+    else:
+        parent, k = _find_sub(secs, op.target)
+        if op.kind == "updateSubRule":
+            parent.subs[k].name, parent.subs[k].body = op.name, dict(op.body or {})
+            return
+        sub = parent.subs.pop(k)
+        if op.kind == "removeSubRule":
+            return
+    if op.position in ("FIRST_IN_RULE", "LAST_IN_RULE"):
+        s, k = _find_rule(secs, op.ref)
+        subs = s.rules[k].subs
+        subs.insert(0 if op.position == "FIRST_IN_RULE" else len(subs), sub)
+    else:
+        parent, k = _find_sub(secs, op.ref)
+        parent.subs.insert(k + (op.position == "AFTER_SUB_RULE"), sub)
+
+
 def _sim_section(secs: list[Section], op: Op) -> None:
     if op.kind == "addSection":
         sec = Section(op.target, op.name)
@@ -363,19 +450,41 @@ def _owned(s: Section, owned: set[Ref]) -> bool:
     return isinstance(s.id, New) or bool(s.id and s.id in owned)
 
 
+def _rule_shape(name: str, body: Mapping[str, Any], subs: Sequence[tuple[str, Any]]) -> tuple:
+    return (name, dict(body), list(subs)) if subs else (name, dict(body))
+
+
 def shape(secs: Sequence[Section], owned: set[Ref]) -> list[Any]:
     """What a plan must preserve or reach: foreign sections with their rule ids (sorted: where they
-    sit between owned ones is not the plan's business), then owned ones in order, with rule bodies."""
+    sit between owned ones is not the plan's business), then owned ones in order, with rule bodies
+    (and sub-rules)."""
     foreign = [(s.id, [r.id for r in s.rules]) for s in secs if not _owned(s, owned) and (s.id or s.rules)]
-    mine = [(s.name, [(r.name, r.body) for r in s.rules if not r.system]) for s in secs if _owned(s, owned)]
+    mine = [
+        (
+            s.name,
+            [
+                _rule_shape(r.name, r.body, [(x.name, x.body) for x in r.subs])
+                for r in s.rules
+                if not r.system
+            ],
+        )
+        for s in secs
+        if _owned(s, owned)
+    ]
     return sorted(foreign, key=repr) + mine
 
 
-def _expected(live, owned, desired, deleting, first, strays=frozenset()) -> list[Any]:
+def _expected(live, owned, desired, deleting, first, sub_key=None, strays=frozenset()) -> list[Any]:
     # Foreign sections keep their rules, but for the strays this resource takes back.
     kept = [(s, [r.id for r in s.rules if r.id not in strays]) for s in live if not _owned(s, owned)]
     foreign = [(s.id, ids) for s, ids in kept if s.id or ids]
-    mine = [(d["name"], [(r["name"], dict(r)) for r in _desired_rules(d)]) for d in desired]
+    mine = []
+    for d in desired:
+        rules = []
+        for r in _desired_rules(d):
+            body, subs = split(r, sub_key)
+            rules.append(_rule_shape(r["name"], body, [(x["name"], dict(x)) for x in subs]))
+        mine.append((d["name"], rules))
     if deleting:
         mine = [(s.name, []) for s in live if s.id == first and s.id in owned]
     return sorted(foreign, key=repr) + mine

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..journal import Claim
     from ..readpath import AccountView
     from ..session import Session
+    from .policy import PolicyKind
 
 Inputs = dict[str, Any]
 # Builds GraphQL variables: (resource id or None, inputs, live view) -> variables.
@@ -30,6 +31,25 @@ ReadLiveFn = Callable[["Session", str, Mapping[str, Any]], tuple[Inputs, dict[st
 class InputError(ValidationError):
     """An input the live account cannot take (a port the site's model lacks, a site that is not
     there), found while building a write, before anything was sent."""
+
+
+SUBNET = "address range"  # the reservation space whose reservations conflict when their networks overlap
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a resource's inputs take that no other object may also have: a name in its scope (``key``
+    says the scope, e.g. ``(site id, port, name)``), or an address range (``space == SUBNET``, ``key``
+    a CIDR). Reservations are compared against the other resources of the program and the live account."""
+
+    space: str  # "site name", "range name", SUBNET, "policy section"...
+    key: Any  # hashable
+    prop: str  # the input property that makes the claim, for the check failure
+    what: str  # how a message shows it: "site name 'Lisbon'"
+
+
+# Inputs -> the reservations they make.
+ReservationsFn = Callable[[Inputs], list[Reservation]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,14 @@ class ResourceSpec:
     # Inputs whose values are scrubbed from error messages (Pulumi marks them secret in outputs).
     # Every input the redaction policy calls secret (catoiac.secrets: md5_auth_key, psk...) is added.
     secret_inputs: tuple[str, ...] = ()
+    # Names and address ranges the object takes (see Reservation): checked before any write.
+    reservations: ReservationsFn | None = None
+    # More checks against the live account at check time (preview): (preflight, program, owner, old
+    # inputs, inputs) -> [(property, reason)]. Policies plan against the live policy here.
+    preview_check: Callable[..., list[tuple[str, str]]] | None = None
+    # The ordered policy this resource owns sections of (a family of Cato's PolicyMutations), or None.
+    # Drift, review and import find policy resources by it: no list of policy specs elsewhere.
+    policy: PolicyKind | None = None
 
     def __post_init__(self) -> None:
         derived = tuple(k for k in self.properties if is_secret_field(k))

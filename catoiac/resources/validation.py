@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
+import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import pycountry
 from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import ValidationError as SchemaError
+from jsonschema import validators as _validators
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's marker for a value known only after apply
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$", re.I)
@@ -66,6 +70,116 @@ _FIXES = {
 _PATTERN_FIXES = {
     r"^\S(.*\S)?$": "must not be empty or start or end with spaces: trim it",
 }
+
+
+# -- text: every string input gets a length limit and a character set, from one walk of the schema --
+@dataclass(frozen=True)
+class TextRule:
+    max_length: int
+    multiline: bool  # free text may hold tabs and line breaks; names and references may not
+    source: str  # where the limit comes from (FIDELITY.md has the same rows)
+
+
+# Cato publishes no length limit for the names and free text of sites, ranges, hosts, peers, ports,
+# groups, sections or rules: not in the SDL descriptions, the KB, Cato's Terraform validators or
+# cato-cli (the 50 this project used had no source). These are guards, generous so that no name Cato
+# accepts is refused, and short enough to stop garbage before a write: Pulumi's engine asserts that a
+# property-map key is under 16,384 bytes (sdk/go/property/path_repr.go), and rule and section names
+# are keys of the policy resources' outputs, so a 20,000-character rule name panicked the engine.
+NAME_RULE = TextRule(255, False, "no Cato limit published; our guard (Pulumi map keys < 16 KiB)")
+TEXT_RULES: dict[str, TextRule] = {
+    "name": NAME_RULE,
+    "description": TextRule(1000, True, "no Cato limit published; our guard"),
+    "address": TextRule(255, False, "no Cato limit published; our guard"),
+    # RFC 2385 TCP MD5 keys are at most 80 bytes (Linux TCP_MD5SIG_MAXKEYLEN).
+    "md5_auth_key": TextRule(80, False, "RFC 2385 / Linux TCP_MD5SIG_MAXKEYLEN"),
+}
+DEFAULT_TEXT_RULE = TextRule(255, False, "no Cato limit published; our guard")
+TEXT_KEYWORD = "x-cato-text"
+
+# Characters no input may hold: controls (NUL...), lone surrogates, the bidirectional overrides and
+# isolates that make a name read differently from what it is (CVE-2021-42574), BOM, noncharacters.
+_BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_INVISIBLE = {0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF}
+_MULTILINE_OK = {0x09, 0x0A, 0x0D}
+
+
+def forbidden_char(text: str, multiline: bool = False) -> tuple[int, str] | None:
+    """(position, character) of the first character an input must not hold, or None."""
+    for pos, ch in enumerate(text):
+        cp = ord(ch)
+        if multiline and cp in _MULTILINE_OK:
+            continue
+        if cp in _BIDI or cp in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs"):
+            return pos, ch
+    return None
+
+
+def _char_name(ch: str) -> str:
+    name = unicodedata.name(ch, "") or {0: "NUL", 9: "TAB", 10: "LINE FEED", 13: "CARRIAGE RETURN"}.get(
+        ord(ch), "a control character"
+    )
+    return f"U+{ord(ch):04X} ({name})"
+
+
+def _is_string(schema: Mapping[str, Any]) -> bool:
+    t = schema.get("type")
+    return t == "string" or (isinstance(t, list) and "string" in t)
+
+
+def with_text_rules(schema: Any, key: str | None = None) -> Any:
+    """A copy of ``schema`` where every string gets its length limit and character set (``TEXT_RULES``
+    by property name; a reference by name is a name). A limit the schema already sets is kept."""
+    if isinstance(schema, list):
+        return [with_text_rules(s, key) for s in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    out = {}
+    for k, v in schema.items():
+        if k in ("properties", "patternProperties", "$defs", "definitions") and isinstance(v, Mapping):
+            out[k] = {name: with_text_rules(sub, name) for name, sub in v.items()}
+        elif k in ("items", "additionalProperties", "not", "if", "then", "else", "contains"):
+            out[k] = with_text_rules(v, key)
+        elif k in ("allOf", "anyOf", "oneOf", "prefixItems"):
+            out[k] = [with_text_rules(s, key) for s in v]
+        else:
+            out[k] = v
+    if _is_string(out) and "enum" not in out and "const" not in out:
+        rule = NAME_RULE if "x-cato-ref" in out else TEXT_RULES.get(key or "", DEFAULT_TEXT_RULE)
+        out.setdefault("maxLength", rule.max_length)
+        out[TEXT_KEYWORD] = "text" if rule.multiline else "line"
+    return out
+
+
+def _text(_validator, kind: str, instance: Any, _schema) -> Iterator[SchemaError]:
+    if not isinstance(instance, str) or instance == UNKNOWN:
+        return
+    found = forbidden_char(instance, multiline=kind == "text")
+    if found:
+        pos, ch = found
+        allowed = (
+            "tabs and line breaks are the only control characters allowed"
+            if kind == "text"
+            else ("names hold no control, line-break or bidirectional-override characters")
+        )
+        yield SchemaError(f"contains {_char_name(ch)} at position {pos}: remove it ({allowed})")
+
+
+_Validator = _validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text})
+
+
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator(schema: Mapping[str, Any]):
+    """The validator of a schema, text rules added, built once per schema object."""
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = _VALIDATORS[id(schema)] = (
+            schema,
+            _Validator(with_text_rules(schema), format_checker=formats),
+        )
+    return entry[1]
 
 
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
@@ -154,7 +268,15 @@ def _reason(error) -> str:
     if v == "additionalProperties":
         return f"{error.message}; remove it or check its spelling"
     if v == "maxLength":
-        return f"{error.instance!r} is longer than {error.validator_value} characters: shorten it"
+        shown = error.instance if len(error.instance) <= 40 else error.instance[:37] + "..."
+        return (
+            f"{shown!r} is {len(error.instance)} characters long, more than the {error.validator_value} "
+            "allowed: shorten it"
+        )
+    if v == TEXT_KEYWORD:
+        return error.message
+    if v == "maxItems":
+        return f"has {len(error.instance)} items, more than the {error.validator_value} allowed: remove some"
     if v == "minLength":
         return f"must be at least {error.validator_value} character(s) long"
     if v == "type":
@@ -166,30 +288,29 @@ def _reason(error) -> str:
     return error.message
 
 
-def _without_unknowns(value: Any) -> tuple[Any, set[str]]:
-    """Drop values Pulumi does not know yet (preview); return the dropped top-level names."""
-    if isinstance(value, dict):
-        dropped = {k for k, v in value.items() if v == UNKNOWN}
-        return {k: _without_unknowns(v)[0] for k, v in value.items() if v != UNKNOWN}, dropped
-    if isinstance(value, list):
-        return [_without_unknowns(v)[0] for v in value if v != UNKNOWN], set()
-    return value, set()
+# Errors about the same value, most useful first: a NUL reads better than "does not match ^\S(.*\S)?$".
+_PRIORITY = {TEXT_KEYWORD: 0, "type": 1, "format": 2, "enum": 2, "maxLength": 3}
 
 
 def validate(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """[(property path, reason)] for every problem; values not known yet are not judged."""
-    known, unknown = _without_unknowns(dict(inputs))
-    validator = Draft202012Validator(schema, format_checker=formats)
-    failures = []
-    for error in sorted(validator.iter_errors(known), key=lambda e: list(map(str, e.absolute_path))):
-        if error.validator == "required" and any(f"'{u}'" in error.message for u in unknown):
+    """[(property path, reason)] for every problem. A value not known yet (a preview's output of a
+    resource not created yet) is not judged, but it still counts as set, and so does its container."""
+    failures: dict[str, tuple[int, str]] = {}
+    errors = sorted(
+        _validator(schema).iter_errors(dict(inputs)), key=lambda e: list(map(str, e.absolute_path))
+    )
+    for error in errors:
+        if error.instance == UNKNOWN:
             continue
         path = _path(error)
         if error.validator == "required":
             name = error.message.split("'")[1]
             path = f"{path}.{name}" if path else name
-        failures.append((path or "(inputs)", _reason(error)))
-    return failures
+        path = path or "(inputs)"
+        rank = _PRIORITY.get(error.validator, 5)
+        if path not in failures or rank < failures[path][0]:
+            failures[path] = (rank, _reason(error))
+    return [(p, reason) for p, (_rank, reason) in failures.items()]
 
 
 def contains(value: Any, marker: str) -> bool:
@@ -200,7 +321,7 @@ def contains(value: Any, marker: str) -> bool:
         v = todo.pop()
         if isinstance(v, dict):
             todo.extend(v.values())
-        elif isinstance(v, list):
+        elif isinstance(v, list | tuple):
             todo.extend(v)
         elif v == marker:
             return True

@@ -36,11 +36,14 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from catoiac import lifeline
+from catoiac.config import ClientConfig
 from catoiac.errors import CatoError
 from catoiac.journal import CONFIG_KEY as JOURNAL_KEY
-from catoiac.journal import Journal
+from catoiac.journal import Journal, object_ids
 from catoiac.resources import Engine
 from catoiac.resources.engine import OWNER_KEY
+from catoiac.resources.preflight import OWN_OBJECT_HOOKS, OWNER_OF_HOOKS, Preflight, preflight_for
+from catoiac.resources.program import PROGRAM
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import CONFIG_KEY, Credentials, Session, SessionPool, stack_config_value
@@ -94,6 +97,49 @@ def _journal() -> Journal:
         return Journal.locate(_CONFIG.get(JOURNAL_KEY))
 
 
+def _journal_owns(config: ClientConfig, owner: str, spec: str, live_id: str) -> bool:
+    """What this resource's journal entry names (or an intent whose reply was lost) is no conflict at
+    check: the create adopts it, or refuses it, after the journal's own proof (``catoiac.journal``)."""
+    entry = _journal().claim(str(config.base_url), str(config.account_id), owner).read()
+    if not entry or entry.get("spec") != spec:
+        return False
+    ids = object_ids(entry)
+    return live_id in ids or (not ids and entry.get("state") == "intent")
+
+
+def _journal_whose(config: ClientConfig, owner: str, live_id: str) -> str | None:
+    return _journal().owner_of(str(config.base_url), str(config.account_id), live_id, besides=owner or None)
+
+
+OWN_OBJECT_HOOKS.append(_journal_owns)
+OWNER_OF_HOOKS.append(_journal_whose)
+
+_TOLD: set[object] = set()  # credential problems reported already by this process
+
+
+def _once(key: object, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    with _CONFIG_LOCK:
+        first = key not in _TOLD
+        _TOLD.add(key)
+    return problems if first else []
+
+
+def _preflight(probe: bool = True) -> tuple[Preflight | None, list[tuple[str, str]]]:
+    """The live checks to run (None without usable credentials, or without ``probe``), and credential
+    problems to report: each once per provider process, by the first resource checked."""
+    missing = _credentials().problems()
+    if missing:
+        return None, _once(tuple(p for p, _ in missing), missing)
+    if not probe:
+        return None, []
+    try:
+        preflight = preflight_for(_session())
+    except CatoError as e:  # an unusable endpoint or key (the client says which, never echoing a key)
+        return None, _once("config", [("cato:endpoint", str(e))])
+    usable, problems = preflight.credentials()
+    return (preflight if usable else None), problems
+
+
 class CatoProvider(ResourceProvider):
     def __init__(self, spec_name: str) -> None:
         super().__init__()
@@ -121,11 +167,25 @@ class CatoProvider(ResourceProvider):
                 if value is not None:
                     _CONFIG[key] = value
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = self.engine.check(_olds, _sentinels(news))
-        failures = [CheckFailure(f.property, f.reason) for f in failures]
-        failures += [CheckFailure(p, r) for p, r in _credentials().problems()]
-        return CheckResult(inputs, failures)
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Inputs alone, then (when they are valid) against the program's other resources and the live
+        account, so a preview fails with what up would refuse; credential problems are told once."""
+        engine = self.engine
+        inputs, failures = engine.check(olds, _sentinels(news))
+        found = [(f.property, f.reason) for f in failures]
+        owner = news.get(OWNER_KEY)
+        if owner:
+            PROGRAM.judged(owner, not failures)
+        preflight, problems = _preflight(probe=not (owner and PROGRAM.has_invalid(owner)))
+        found += problems
+        if not failures:
+            try:
+                found += [
+                    (f.property, f.reason) for f in engine.check_against(olds, inputs, PROGRAM, preflight)
+                ]
+            except CatoError as e:  # the read failed (rate limit, network): say so once per resource
+                found.append(("(account)", f"could not check against the live account: {e}"))
+        return CheckResult(inputs, [CheckFailure(p, r) for p, r in found])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         d = self.engine.diff(olds, _sentinels(news))

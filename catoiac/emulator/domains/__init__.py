@@ -2,7 +2,17 @@
 
 from importlib import import_module
 
-for _name in ("sites", "lookup", "snapshot", "devices", "groups", "policy", "auditfeed", "monitoring"):
+for _name in (
+    "sites",
+    "lookup",
+    "snapshot",
+    "devices",
+    "groups",
+    "policy",
+    "auditfeed",
+    "monitoring",
+    "catalogs",
+):
     try:
         import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as e:  # a domain not written yet

@@ -1,4 +1,12 @@
-"""Firewall policies: ``policy.internetFirewall`` and ``policy.wanFirewall`` (sections, rules, revisions).
+"""Policies: every family of ``policy`` (internetFirewall, wanFirewall, wanNetwork, tlsInspect,
+socketLan, applicationControl...): sections, rules, revisions.
+
+One backend serves them all, parameterised by ``Kind`` (``FAMILIES``): in Cato's schema every family
+has the same revision model and the same mutations, only the rule types differ, and the rule bodies
+are handled from the schema (``policy_refs``). socketLan's LAN rules also hold ordered ``firewall``
+sub-rules (``policy.socketLan.firewall.addRule``...): stored inside their LAN rule's body, so a
+sub-rule change is a change of that rule in the revision (it locks the rule). Sub-rule names are
+unique within their LAN rule.
 
 Model, after Cato's "Working with Policy Revisions":
 
@@ -30,7 +38,8 @@ Model, after Cato's "Working with Policy Revisions":
   Cato's codes). Each mutation runs in a savepoint that a failure rolls back: it changes nothing.
 - Audit: changes inside a revision are private and write nothing. Publishing writes, as the
   publisher, one record per changed rule/section (CREATED, MODIFIED, ENABLED/DISABLED when only
-  ``enabled`` flipped, DELETED; before/after of scalar fields, index and section), then one
+  ``enabled`` flipped, DELETED; before/after of scalar fields, index and section for the two
+  firewalls only, per Cato KB 4413273463953: other families' records carry no values), then one
   ``PolicyRevision`` record (MODIFIED, status UNPUBLISHED -> PUBLISHED). createPolicyRevision and
   discardPolicyRevision write a ``PolicyRevision`` CREATED / DELETED record.
 
@@ -42,7 +51,7 @@ it changed), so a whole policy is two indexed queries.
 Fixture, an account's ``policies:`` section, loaded as the published state::
 
     policies:
-      internet_firewall:                # or wan_firewall
+      internet_firewall:                # any family, by its field in snake_case: wan_network, socket_lan...
         enabled: true
         sections:                       # or `rules:` for a policy without sections
           - name: Corporate
@@ -54,7 +63,12 @@ Fixture, an account's ``policies:`` section, loaded as the published state::
                 action: BLOCK
                 source: {site: [HQ], ip: [10.0.0.1]}   # refs: "name", {name: ..}, {id: ..}, {by, input}
                 destination: {application: [{id: facebook}]}
-                # ...any field of InternetFirewallAddRuleDataInput / WanFirewallAddRuleDataInput
+                # ...any field of the family's <Prefix>AddRuleDataInput
+                # socket_lan rules only: `firewall: [...]`, fields of SocketLanFirewallAddRuleDataInput
+
+Objects rules refer to that the emulator has no domain for (global IP ranges, allocated IPs,
+bandwidth profiles, private apps, DLP profiles...) come from ``policy_refs:`` in the account
+fixture: ``{<store kind>: [{name, id (optional)}]}``; see ``policy_refs.REF_SOURCES`` for the kinds.
 """
 
 from __future__ import annotations
@@ -71,7 +85,7 @@ from graphql.utilities import coerce_input_value
 from .. import audit
 from ..context import CatoGraphQLError, RequestContext
 from ..registry import mutation, query, seeder
-from .policy_refs import RefError, Resolver, expand_shorthand, fill, merge, walk_refs
+from .policy_refs import FIXTURE_REF_KINDS, RefError, Resolver, expand_shorthand, fill, merge, walk_refs
 
 ERRORS = {  # Cato's codes and messages (PolicyMutationError's documentation)
     "PolicyRevisionMismatch": "Revision is not owned by the admin",
@@ -115,6 +129,8 @@ class Kind:
     prefix: str  # schema type prefix: InternetFirewall
     module: str  # audit module: one of the SDL's "administration, configuration, security"
     fixture: str  # fixture key
+    sub: str | None = None  # a rule's sub-rule field and mutation namespace (socketLan: firewall)
+    sub_prefix: str = ""  # their type prefix: SocketLanFirewall
 
     def _type(self, name: str) -> Any:
         from ..app import emulator_schema  # late: app imports the domains
@@ -133,13 +149,54 @@ class Kind:
     def rule_type(self) -> GraphQLObjectType:
         return self._type("Rule")
 
+    def _sub_type(self, name: str) -> Any:
+        from ..app import emulator_schema
 
+        return emulator_schema().type_map[self.sub_prefix + name] if self.sub else None
+
+    @cached_property
+    def sub_add_input(self) -> GraphQLInputObjectType:
+        return self._sub_type("AddRuleDataInput")
+
+    @cached_property
+    def sub_update_input(self) -> GraphQLInputObjectType:
+        return self._sub_type("UpdateRuleDataInput")
+
+    @cached_property
+    def sub_rule_type(self) -> GraphQLObjectType:
+        return self._sub_type("Rule")
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+# Every family of Cato's PolicyMutations: (field, type prefix). socketLan's rules hold `firewall`
+# sub-rules. Audit records carry values for the two firewalls only (audit.VALUED_MODELS).
+FAMILIES = (
+    ("internetFirewall", "InternetFirewall"),
+    ("wanFirewall", "WanFirewall"),
+    ("wanNetwork", "WanNetwork"),
+    ("tlsInspect", "TlsInspect"),
+    ("socketLan", "SocketLan"),
+    ("applicationControl", "ApplicationControl"),
+    ("appTenantRestriction", "AppTenantRestriction"),
+    ("privateAccess", "PrivateAccess"),
+    ("remotePortFwd", "RemotePortFwd"),
+    ("terminalServer", "TerminalServer"),
+    ("antiMalwareFileHash", "AntiMalwareFileHash"),
+    ("dynamicIpAllocation", "DynamicIpAllocation"),
+)
 POLICIES = {
-    k.field: k
-    for k in (
-        Kind("internetFirewall", "InternetFirewall", "security", "internet_firewall"),
-        Kind("wanFirewall", "WanFirewall", "security", "wan_firewall"),
+    field: Kind(
+        field,
+        prefix,
+        "security",  # as the firewalls' (FIDELITY A6); assumed for the other families
+        _snake(field),
+        sub="firewall" if field == "socketLan" else None,
+        sub_prefix="SocketLanFirewall" if field == "socketLan" else "",
     )
+    for field, prefix in FAMILIES
 }
 
 
@@ -404,8 +461,17 @@ class Policy:
         self.save_rev(rev)
 
     # rule bodies
+    def finish_sub(self, body: dict[str, Any], sid: str) -> dict[str, Any]:
+        body = fill(body, self.kind.sub_rule_type, NOT_IN_BODY)
+        body["id"] = sid
+        body["_audit"] = {"updatedBy": self.ctx.identity.name, "updatedTime": _ts(self.ctx)}
+        return body
+
     def finish(self, body: dict[str, Any], rid: str) -> dict[str, Any]:
-        body = fill(body, self.kind.rule_type, NOT_IN_BODY)
+        sub = self.kind.sub
+        body = fill(body, self.kind.rule_type, NOT_IN_BODY | {sub} if sub else NOT_IN_BODY)
+        if sub:  # stored as sub-rule bodies, served as payloads (see served)
+            body[sub] = list(body.get(sub) or [])
         body["id"] = rid
         body["_audit"] = {"updatedBy": self.ctx.identity.name, "updatedTime": _ts(self.ctx)}
         body.setdefault("_created", _ts(self.ctx))
@@ -431,12 +497,27 @@ class Policy:
     def section_info(self, st: dict, sid: str | None) -> dict[str, Any]:
         return {"id": sid or "", "name": st["sections"].get(sid, ""), "subPolicyId": None}
 
+    def served(self, b: dict[str, Any], index: int, sec: dict[str, Any], props: dict[str, list[str]]) -> dict:
+        """A stored rule body as the API serves it: with its place, and its sub-rules as payloads."""
+        rule = {**b, "index": index, "section": sec}
+        if self.kind.sub:
+            rule[self.kind.sub] = [
+                {"audit": x["_audit"], "properties": props.get(x["id"], []), "rule": {**x, "index": k + 1, "section": sec}}
+                for k, x in enumerate(b.get(self.kind.sub) or [])
+            ]  # fmt: skip
+        return rule
+
     def rule_payload(self, rev: dict | None, st: dict, rid: str, props: list[str] | None = None) -> dict:
         b, (index, _) = self.body(rid, rev), _indexes(st)[0][rid]
         sid = st["layout"][_where(st, rid)[0]][0]
         own = (rev or {}).get("changes", {}).get(rid, {}).get("props", [])
-        rule = {**b, "index": index, "section": self.section_info(st, sid)}
+        rule = self.served(b, index, self.section_info(st, sid), self.props(rev, st))
         return {"audit": b["_audit"], "properties": props if props is not None else list(own), "rule": rule}
+
+    def sub_payload(self, rev: dict, st: dict, parent: str, sid: str, props: list[str] | None = None) -> dict:
+        found = self.rule_payload(rev, st, parent)["rule"][self.kind.sub]
+        out = next(x for x in found if x["rule"]["id"] == sid)
+        return {**out, "properties": props if props is not None else out["properties"]}
 
     def section_payload(self, st: dict, sid: str, props: list[str]) -> dict[str, Any]:
         audit_ = st["saudit"].get(sid) or {"updatedBy": "", "updatedTime": _ts(self.ctx)}
@@ -457,7 +538,7 @@ class Policy:
                     {
                         "audit": b["_audit"],
                         "properties": props.get(rid, []),
-                        "rule": {**b, "index": n, "section": sec},
+                        "rule": self.served(b, n, sec, props),
                     }
                 )
         return out
@@ -502,6 +583,8 @@ class Policy:
         (r_old, s_old), (r_new, s_new) = _indexes(old), _indexes(new)
         label, module = self.kind.prefix, self.kind.module
         for oid, ch in rev["changes"].items():
+            if ch["type"] == "subRule":
+                continue  # a change of its rule, which has its own record
             if ch["type"] == "rule":
                 b_old = self.body(oid, None) if oid in r_old else None
                 b_new = (overlay.get(oid) or self.body(oid, None)) if oid in r_new else None
@@ -529,7 +612,7 @@ class Policy:
                 change = (
                     ("ENABLED" if after["enabled"] else "DISABLED") if diff == {"enabled"} else "MODIFIED"
                 )
-            audit.record(
+            audit.record(  # values for the firewalls only (audit.VALUED_MODELS)
                 self.ctx, object_id=oid, object_name=(after or before)["name"], object_type=obj_type,
                 change_type=change, model_type=model, module=module, creation_date=created,
                 before=before, after=after,
@@ -617,6 +700,12 @@ class FwQueries:
 class FwMutations:
     def __init__(self, ctx: RequestContext, kind: Kind, rev_id: str | None) -> None:
         self.p, self.rev_id = Policy(ctx, kind), rev_id
+
+    def __getattr__(self, field: str) -> Any:
+        """The sub-rule namespace of a family that has one (socketLan: ``firewall``)."""
+        if field != self.p.kind.sub:
+            raise AttributeError(field)
+        return lambda info: SubRuleMutations(self)
 
     def _begin(self) -> tuple[dict[str, Any], dict[str, Any]]:
         rev = self.p.target(self.rev_id, create=True)
@@ -791,6 +880,123 @@ class FwMutations:
         return {"policy": p.policy_payload(None)}
 
 
+class SubRuleMutations:
+    """A family's sub-rule mutations (``policy.socketLan.firewall``): a sub-rule lives in its rule's
+    body, so each one changes that rule in the revision, and locks it as an update would."""
+
+    def __init__(self, m: FwMutations) -> None:
+        self.m, self.p = m, m.p
+
+    def _bodies(self, rev: dict, st: dict) -> dict[str, dict[str, Any]]:
+        return {**self.p.published_bodies(), **self.p.bodies(rev["id"])}
+
+    def _find(self, rev: dict, st: dict, sid: str) -> tuple[str, int]:
+        """(rule id, index) of sub-rule ``sid`` in the revision."""
+        sub = self.p.kind.sub
+        for rid, b in self._bodies(rev, st).items():
+            if rid in st["names"]:
+                for k, x in enumerate(b.get(sub) or []):
+                    if x["id"] == sid:
+                        return rid, k
+        removed = "REMOVED" in rev["changes"].get(sid, {}).get("props", [])
+        raise Failure("ruleWasRemoved" if removed else "ruleNotExist", sid)
+
+    def _rule(self, rev: dict, st: dict, rid: str) -> dict[str, Any]:
+        """A copy of rule ``rid``'s body to change, after the checks an update of it makes."""
+        self.m._existing_rule(rev, st, rid)
+        self.p.claim(rev, rid, "LOCKED", "ruleIsLocked", content_only=True)
+        b = self.p.body(rid, rev)
+        return {**b, self.p.kind.sub: list(b.get(self.p.kind.sub) or [])}
+
+    def _place(self, rev: dict, st: dict, at: dict | None, sid: str) -> tuple[str, dict[str, Any], int]:
+        """(rule id, its body to change, index) where ``at`` puts a sub-rule."""
+        pos, ref = (at or {}).get("position"), str((at or {}).get("ref") or "")
+        if pos in ("FIRST_IN_RULE", "LAST_IN_RULE"):
+            if ref not in st["names"]:
+                raise Failure("ruleNotExist", f"{pos} needs the id of a rule in ref, got {ref!r}")
+            body = self._rule(rev, st, ref)
+            return ref, body, 0 if pos == "FIRST_IN_RULE" else len(body[self.p.kind.sub])
+        if pos in ("AFTER_SUB_RULE", "BEFORE_SUB_RULE") and ref and ref != sid:
+            rid, _ = self._find(rev, st, ref)
+            body = self._rule(rev, st, rid)
+            k = next(i for i, x in enumerate(body[self.p.kind.sub]) if x["id"] == ref)
+            return rid, body, k + (pos == "AFTER_SUB_RULE")
+        raise Failure("rulePositionInvalid", f"a {self.p.kind.sub} rule is placed in a rule: got {at!r}")
+
+    @staticmethod
+    def _unique(subs: list[dict], name: str, sid: str) -> None:
+        if not name.strip():
+            raise Failure("ruleNameIsEmpty")
+        if any(x["name"] == name and x["id"] != sid for x in subs):
+            raise Failure("ruleNameAlreadyExists", f"{name!r} in this rule")
+
+    def _save(self, rev: dict, st: dict, rid: str, body: dict, sid: str, prop: str | None) -> None:
+        p = self.p
+        p.put_body(rev["id"], p.finish(body, rid))
+        op = {"op": "updateRule", "id": rid, "name": st["names"][rid]}
+        p.record(rev, st, op, "rule", "UPDATED")
+        ch = rev["changes"].setdefault(sid, {"type": "subRule", "props": []})
+        if prop is None:  # removed
+            if "ADDED" in ch["props"]:
+                del rev["changes"][sid]
+            else:
+                ch["props"] = ["REMOVED"]
+        elif prop not in ch["props"] and "ADDED" not in ch["props"]:
+            ch["props"].append(prop)
+        p.save_rev(rev)
+
+    @_mutation("rule")
+    def addRule(self, input: dict) -> dict:
+        p, sid = self.p, str(uuid.uuid4())
+        rev, st = self.m._begin()
+        rid, body, k = self._place(rev, st, input.get("at"), sid)
+        sub = p.finish_sub(p.resolve(input["rule"], p.kind.sub_add_input), sid)
+        self._unique(body[p.kind.sub], sub["name"], sid)
+        body[p.kind.sub].insert(k, sub)
+        self._save(rev, st, rid, body, sid, "ADDED")
+        return {"rule": p.sub_payload(rev, st, rid, sid)}
+
+    @_mutation("rule")
+    def updateRule(self, input: dict) -> dict:
+        p, sid = self.p, str(input["id"])
+        rev, st = self.m._begin()
+        rid, k = self._find(rev, st, sid)
+        body = self._rule(rev, st, rid)
+        patch = p.resolve(input["rule"], p.kind.sub_update_input)
+        sub = p.finish_sub(merge(body[p.kind.sub][k], patch, p.kind.sub_rule_type), sid)
+        self._unique(body[p.kind.sub], sub["name"], sid)
+        body[p.kind.sub][k] = sub
+        self._save(rev, st, rid, body, sid, "UPDATED")
+        return {"rule": p.sub_payload(rev, st, rid, sid)}
+
+    @_mutation("rule")
+    def removeRule(self, input: dict) -> dict:
+        p, sid = self.p, str(input["id"])
+        rev, st = self.m._begin()
+        rid, k = self._find(rev, st, sid)
+        body = self._rule(rev, st, rid)
+        gone = p.sub_payload(rev, st, rid, sid, props=["REMOVED"])
+        del body[p.kind.sub][k]
+        self._save(rev, st, rid, body, sid, None)
+        return {"rule": gone}
+
+    @_mutation("rule")
+    def moveRule(self, input: dict) -> dict:
+        p, sid, to = self.p, str(input["id"]), input.get("to")
+        rev, st = self.m._begin()
+        rid, k = self._find(rev, st, sid)
+        old = self._rule(rev, st, rid)
+        moving = old[p.kind.sub].pop(k)
+        p.put_body(rev["id"], p.finish(old, rid))  # so a placement in the same rule sees it gone
+        new_rid, body, at = self._place(rev, st, to, sid)
+        self._unique(body[p.kind.sub], moving["name"], sid)
+        body[p.kind.sub].insert(at, moving)
+        if new_rid != rid:
+            self._save(rev, st, rid, old, sid, "MOVED")
+        self._save(rev, st, new_rid, body, sid, "MOVED")
+        return {"rule": p.sub_payload(rev, st, new_rid, sid)}
+
+
 class PolicyNamespace:
     def __init__(self, ctx: RequestContext, mutations: bool) -> None:
         self.ctx, self.mutations = ctx, mutations
@@ -800,11 +1006,11 @@ class PolicyNamespace:
             return FwMutations(self.ctx, POLICIES[field], ((input or {}).get("revision") or {}).get("id"))
         return FwQueries(self.ctx, POLICIES[field])
 
-    def internetFirewall(self, info: Any, input: dict | None = None) -> FwQueries | FwMutations:
-        return self._sub("internetFirewall", input)
-
-    def wanFirewall(self, info: Any, input: dict | None = None) -> FwQueries | FwMutations:
-        return self._sub("wanFirewall", input)
+    def __getattr__(self, field: str) -> Any:
+        """Every family's namespace field (``internetFirewall``, ``wanNetwork``...)."""
+        if field not in POLICIES:
+            raise AttributeError(field)
+        return lambda info, input=None: self._sub(field, input)
 
 
 @query("policy")
@@ -819,7 +1025,27 @@ def policy_mutations(ctx: RequestContext, info: Any, **_: Any) -> PolicyNamespac
 
 # -- fixtures -------------------------------------------------------------------------------------
 @seeder
+def seed_policy_refs(ctx: RequestContext, account: dict[str, Any]) -> None:
+    """``policy_refs: {<kind>: [{name, id}]}``: objects rules may refer to that no domain models."""
+    for kind, items in (account.get("policy_refs") or {}).items():
+        if kind not in FIXTURE_REF_KINDS:
+            raise ValueError(
+                f"policy_refs.{kind}: not a kind rules refer to; use one of {sorted(FIXTURE_REF_KINDS)}"
+            )
+        for item in items or []:
+            item = {"name": item} if isinstance(item, str) else dict(item)
+            oid = str(
+                item.get("id") or uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.account_id}:{kind}:{item['name']}")
+            )
+            ctx.store.put(ctx.account_id, kind, oid, {"id": oid, "name": item["name"]}, name=item["name"])
+
+
+@seeder
 def seed_policies(ctx: RequestContext, account: dict[str, Any]) -> None:
+    unknown = set(account.get("policies") or {}) - {k.fixture for k in POLICIES.values()}
+    if unknown:
+        known = ", ".join(k.fixture for k in POLICIES.values())
+        raise ValueError(f"policies: no policy family {', '.join(sorted(unknown))}; the families are {known}")
     for kind in POLICIES.values():
         spec = (account.get("policies") or {}).get(kind.fixture)
         if spec is not None:
@@ -847,8 +1073,11 @@ def _seed_policy(p: Policy, spec: dict[str, Any]) -> None:
         for raw in rules:
             raw = dict(raw)
             system, rid = raw.pop("system", False), str(raw.pop("id", None) or uuid.uuid4())
+            subs = raw.pop(p.kind.sub, None) or [] if p.kind.sub else []
             try:
                 body = resolver.resolve(coerce_input_value(walk_refs(raw, t, expand_shorthand, "rule"), t), t)
+                if subs:
+                    body[p.kind.sub] = _seed_subs(p, resolver, subs)
             except (RefError, GraphQLError) as e:
                 raise ValueError(f"{where}: rule {raw.get('name')!r}: {e}") from None
             if body["name"] in st["names"].values():
@@ -866,3 +1095,15 @@ def _seed_policy(p: Policy, spec: dict[str, Any]) -> None:
     pub.update(version=pub["version"] + 1, state=st, enabled=bool(spec.get("enabled", True)), revision=meta)
     pub["audit"] = {"publishedBy": p.ctx.identity.name, "publishedTime": _ts(p.ctx)}
     p.save_pub()
+
+
+def _seed_subs(p: Policy, resolver: Resolver, subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    t, out = p.kind.sub_add_input, []
+    for raw in subs:
+        raw = dict(raw)
+        sid = str(raw.pop("id", None) or uuid.uuid4())
+        body = resolver.resolve(coerce_input_value(walk_refs(raw, t, expand_shorthand, "rule"), t), t)
+        if any(x["name"] == body["name"] for x in out):
+            raise RefError(f"{p.kind.sub} rule name {body['name']!r} is used twice in this rule")
+        out.append(p.finish_sub(body, sid))
+    return out

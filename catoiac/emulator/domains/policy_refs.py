@@ -47,7 +47,24 @@ REF_SOURCES: dict[str, tuple[str, str]] = {
     "ApplicationRefInput": ("catalog", "APPLICATIONS"),
     "ApplicationCategoryRefInput": ("catalog", "APPLICATION_CATEGORIES"),
     "ServiceRefInput": ("catalog", "SERVICES"),
+    # Objects of the other policy families. The emulator has no domain for them: an account's
+    # fixture lists them under `policy_refs:` (seeded by policy.seed_policy_refs), Cato-defined ones
+    # (PoP locations, application activities, content types) included, as stand-ins for the catalog.
+    "AllocatedIpRefInput": ("entity", "allocatedIp"),
+    "BandwidthManagementRefInput": ("entity", "bandwidthProfile"),
+    "PrivateApplicationRefInput": ("entity", "privateApp"),
+    "DlpContentProfileRefInput": ("entity", "dlpContentProfile"),
+    "DlpEdmProfileRefInput": ("entity", "dlpEdmProfile"),
+    "StringValueSetRefInput": ("entity", "stringValueSet"),
+    "PopLocationRefInput": ("entity", "popLocation"),
+    "ApplicationControlActivityRefInput": ("entity", "appControlActivity"),
+    "ApplicationControlActivityFieldRefInput": ("entity", "appControlActivityField"),
+    "ApplicationControlContentTypeRefInput": ("entity", "appControlContentType"),
+    "ApplicationControlContentTypeGroupRefInput": ("entity", "appControlContentTypeGroup"),
 }
+# Store kinds a fixture's `policy_refs:` may list: every entity kind above that no domain seeds.
+SEEDED_BY_DOMAINS = frozenset({"site", "host", "group", "siteRange", "networkInterface"})
+FIXTURE_REF_KINDS = frozenset(n for k, n in REF_SOURCES.values() if k == "entity") - SEEDED_BY_DOMAINS
 
 
 class RefError(Exception):

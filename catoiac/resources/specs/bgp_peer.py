@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import NotFoundError
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
-from ..spec import Operation, ResourceSpec
+from ..spec import Operation, Reservation, ResourceSpec
 from ..validation import apply_defaults
 from .checks import from_api, ip_problem, to_api
 from .common import NAME, prune
@@ -162,6 +162,13 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
+    site = i["site_id"]
+    return [
+        Reservation("BGP peer name", (site, i["name"]), "name", f"BGP peer name {i['name']!r} in site {site}")
+    ]
+
+
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
     i = prune(i)
     if not i.get("md5_auth_key"):
@@ -278,5 +285,6 @@ BGP_PEER = ResourceSpec(
     normalize=_normalize,
     read_live=read_live,
     secret_inputs=("md5_auth_key",),
+    reservations=_reservations,
     parent_input="site_id",
 )

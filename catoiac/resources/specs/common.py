@@ -29,4 +29,6 @@ def ip_in(ip: str | None, subnet: str | None) -> bool:
         return True  # the format check reports it
 
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 50, "pattern": r"^\S(.*\S)?$"}
+# A name: trimmed and not empty. Its length limit and character set come from
+# ``validation.TEXT_RULES`` (Cato publishes no name length: see FIDELITY.md), like every string's.
+NAME = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}

@@ -50,8 +50,9 @@ SCHEMA = {
     "required": ["name"],
     "properties": {
         "name": NAME,
-        "description": {"type": "string", "maxLength": 250, "default": ""},
-        "members": {"type": "array", "items": MEMBER, "default": []},
+        "description": {"type": "string", "default": ""},
+        # Members per group: Cato KB 4414483096465 ("Entity Limits per Account").
+        "members": {"type": "array", "items": MEMBER, "default": [], "maxItems": 50_000},
     },
 }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ... import ports
 from ..enums import enum_values
-from ..spec import InputError, Operation, ResourceSpec
+from ..spec import SUBNET, InputError, Operation, Reservation, ResourceSpec
 from .common import NAME, camel, ip_in, prune
 
 SCHEMA = {
@@ -85,6 +85,20 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
+    # Cato refuses a second range of one name on a port of a site, and any overlap in the account.
+    # A range left without ``interface`` is on the site's native port (None here: the live check
+    # resolves it with ``native_port``).
+    port = i.get("interface")
+    where = f"on {port or 'the native port'} of site {i['site_id']}"
+    return [
+        Reservation(
+            "range name", (i["site_id"], port, i["name"]), "name", f"range name {i['name']!r} {where}"
+        ),
+        Reservation(SUBNET, i["subnet"], "subnet", f"range {i['subnet']}"),
+    ]
+
+
 def _dhcp(i: dict[str, Any]) -> dict[str, Any]:
     d = i.get("dhcp") or {"type": "DHCP_DISABLED"}
     return camel(
@@ -98,7 +112,7 @@ def _dhcp(i: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _native_port(site_id: str, view) -> str | None:
+def native_port(site_id: str, view) -> str | None:
     """The port holding a site's native range: Cato's ``isDefault`` port, else the model's."""
     for port in view.get("interfaces").values():
         if port["site_id"] == site_id and port.get("is_default"):
@@ -109,7 +123,7 @@ def _native_port(site_id: str, view) -> str | None:
 
 def _lan_interface_id(i: dict[str, Any], view) -> str:
     site_id = str(i["site_id"])
-    port = i.get("interface") or _native_port(site_id, view)
+    port = i.get("interface") or native_port(site_id, view)
     for itf in view.get("interfaces").values():
         if itf["site_id"] == site_id and itf["interface_id"] == port:
             return itf["id"]
@@ -147,7 +161,7 @@ def _read(live: dict[str, Any], view) -> dict[str, Any]:
         "interface": port.get("interface_id"),
         **{k: live.get(k) for k in _FIELDS},
         "dhcp": dhcp or {"type": "DHCP_DISABLED"},
-        _ON_NATIVE_PORT: bool(port) and port.get("interface_id") == _native_port(live["site_id"], view),
+        _ON_NATIVE_PORT: bool(port) and port.get("interface_id") == native_port(live["site_id"], view),
     }
 
 
@@ -182,5 +196,6 @@ NETWORK_RANGE = ResourceSpec(
     rules=(_rules,),
     normalize=_normalize,
     reconcile=_reconcile,
+    reservations=_reservations,
     parent_input="site_id",
 )

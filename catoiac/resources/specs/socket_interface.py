@@ -36,7 +36,7 @@ from ... import ports
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
 from ..gql_schema import InputModel
-from ..spec import InputError, Operation, ResourceSpec
+from ..spec import InputError, Operation, Reservation, ResourceSpec
 from .checks import host_in_subnet_problem
 from .common import NAME, prune
 
@@ -117,6 +117,12 @@ def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
         if sub and nat and sub.split("/")[1] != nat.split("/")[1]:
             out.append(("translated_subnet", f"{nat} must be the same size as subnet {sub}"))
     return out
+
+
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
+    # A port has one configuration: two resources for one port would undo each other on every up.
+    site, slot = i["site_id"], i["interface_id"]
+    return [Reservation("port", (site, slot), "interface_id", f"port {slot} of site {site}")]
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +266,7 @@ SOCKET_INTERFACE = ResourceSpec(
     rules=(_rules,),
     normalize=_normalize,
     reconcile=_reconcile,
+    reservations=_reservations,
     # A port's LAN config is its native range; turning a LAN port into a WAN removes its ranges
     # (and drops them and the port from groups).
     invalidates=("sites", "interfaces", "ranges", "groups"),

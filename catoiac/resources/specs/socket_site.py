@@ -8,7 +8,7 @@ from ... import ports
 from ...cities import city_problem
 from ...readpath import AccountReader, register_loader
 from ..enums import enum_values
-from ..spec import Operation, ResourceSpec
+from ..spec import SUBNET, Operation, Reservation, ResourceSpec
 from .common import NAME, camel, prune
 
 SCHEMA = {
@@ -22,7 +22,7 @@ SCHEMA = {
         "native_range": {"type": "string", "format": "cidr"},
         "translated_subnet": {"type": "string", "format": "cidr"},
         "vlan": {"type": "integer", "minimum": 1, "maximum": 4094},
-        "description": {"type": "string", "maxLength": 250, "default": ""},
+        "description": {"type": "string", "default": ""},
         "location": {
             "type": "object",
             "additionalProperties": False,
@@ -117,6 +117,13 @@ def _native_ranges(reader: AccountReader) -> dict[str, dict[str, Any]]:
 register_loader("native_ranges", _native_ranges, depends_on=("sites", "port_natives", "interfaces"))
 
 
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
+    return [
+        Reservation("site name", i["name"], "name", f"site name {i['name']!r}"),
+        Reservation(SUBNET, i["native_range"], "native_range", f"native range {i['native_range']}"),
+    ]
+
+
 def _read(live: dict[str, Any], view) -> dict[str, Any]:
     return {
         "name": live["name"],
@@ -140,6 +147,7 @@ SOCKET_SITE = ResourceSpec(
     read=_read,
     rules=(_rules,),
     normalize=_normalize,
+    reservations=_reservations,
     # A new site brings its native range and default interfaces; removing it removes its children.
     invalidates=("ranges", "interfaces", "hosts"),
 )

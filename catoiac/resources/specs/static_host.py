@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec import Operation, ResourceSpec
+from ..spec import Operation, Reservation, ResourceSpec
 from .checks import ip_problem, mac
 from .common import NAME, prune
 
@@ -24,6 +24,14 @@ SCHEMA = {
 def _rules(i: dict[str, Any]) -> list[tuple[str, str]]:
     problem = ip_problem(i.get("ip"))
     return [("ip", problem)] if problem else []
+
+
+def _reservations(i: dict[str, Any]) -> list[Reservation]:
+    site = i["site_id"]
+    return [
+        Reservation("host name", (site, i["name"]), "name", f"host name {i['name']!r} in site {site}"),
+        Reservation("host address", (site, i["ip"]), "ip", f"address {i['ip']} in site {site}"),
+    ]
 
 
 def _normalize(i: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +79,7 @@ STATIC_HOST = ResourceSpec(
     read=_read,
     rules=(_rules,),
     normalize=_normalize,
+    reservations=_reservations,
     invalidates=("groups",),  # a removed host leaves every group it was in
     parent_input="site_id",
 )
