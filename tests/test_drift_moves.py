@@ -78,3 +78,41 @@ def test_a_rule_missing_from_its_section_but_live_in_another_is_one_move_with_bo
     # Gone for good (no such id live): still a removal.
     gone = moved_out(removed, desired, {"Allow SIP": "r-other"}, lambda: live_places(collection))
     assert [c.op for c in gone] == [REMOVED]
+
+
+class _Reader:
+    """The account as the preview's reader holds it (plain data: the planner is what is tested)."""
+
+    def __init__(self, collection: dict) -> None:
+        self.collection = collection
+
+    def get(self, field: str) -> dict:
+        assert field == "internetFirewall"
+        return self.collection
+
+
+def test_the_preview_after_a_refresh_accepts_a_stray_rule_the_refreshed_inputs_name_and_refuses_others():
+    """Pulumi's check gets the refreshed inputs, not the outputs: ``read_live`` leaves the stray's id
+    there (``rule_ids``) so that ``pulumi up --refresh`` previews the move back instead of refusing."""
+    from catoiac.resources.policy import INTERNET_FIREWALL, preview_problems
+
+    collection = {
+        "f": {"id": "f", "name": "Security", "rules": [
+            {"id": "r-sip", "name": "Allow SIP", "system": False},
+            {"id": "r-anon", "name": "Block anonymizers", "system": False},
+        ]},
+        "b": {"id": "b", "name": "Baseline", "rules": [{"id": "r-web", "name": "Allow web", "system": False}]},
+    }  # fmt: skip
+    refreshed = {"sections": [{"name": "Baseline", "rules": [{"name": "Allow web"}]}]}
+    news = {"sections": [{"name": "Baseline", "rules": [{"name": "Allow SIP"}, {"name": "Allow web"}]}]}
+    reader = _Reader(collection)
+    ours = {**refreshed, "rule_ids": {"Allow SIP": "r-sip"}}
+    assert preview_problems(INTERNET_FIREWALL, reader, ours, news) == []
+    [(path, problem)] = preview_problems(INTERNET_FIREWALL, reader, refreshed, news)
+    assert path.startswith("sections[0].rules[0]") and "already used in section 'Security'" in problem
+    # A name the stray's id does not cover is still another section's.
+    taken = {
+        "sections": [{"name": "Baseline", "rules": [{"name": "Block anonymizers"}, {"name": "Allow web"}]}]
+    }
+    [(_, problem)] = preview_problems(INTERNET_FIREWALL, reader, ours, taken)
+    assert "'Block anonymizers' is already used in section 'Security'" in problem

@@ -334,7 +334,9 @@ class DriftRun:
             found = spec.read_live(self.session, res.id, props)
             # Equal inputs have equal canonical forms: a policy that has not drifted is not
             # canonicalised twice (thousands of rules).
-            live = None if found is None else desired if found[0] == declared else engine.canonical(found[0])
+            # Only the spec's inputs: a read may add keys for Pulumi's check (a policy's stray rule ids).
+            got = None if found is None else engine.inputs_of(found[0])
+            live = None if got is None else desired if got == declared else engine.canonical(got)
             live_outputs = {} if found is None else found[1]
             raw_live = None
         else:

@@ -337,8 +337,13 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     if props.get("after_section") is not None:
         inputs["after_section"] = props["after_section"]
     outputs = _outputs(kind, rid, inputs, mine)
-    strays = _strays(props, live, owned)  # not in the inputs (not where declared), still ours
-    outputs["rule_ids"] |= {r.name: str(r.id) for s in live for r in s.rules if r.id in strays}
+    strays = _strays(props, live, owned)  # not in the sections (not where declared), still ours
+    if strays:
+        ids = {r.name: str(r.id) for s in live for r in s.rules if r.id in strays}
+        outputs["rule_ids"] |= ids
+        # Pulumi's check after a refresh gets these inputs, not the outputs: without the ids there the
+        # preview would refuse the rule's name as another section's. No diff compares this key.
+        inputs["rule_ids"] = ids
     return inputs, outputs
 
 
@@ -433,14 +438,19 @@ def preview_problems(
         recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
         if recovered:
             owned |= recovered
-            live = _live_sections(kind, collection, _id_refs(kind, news), owned)
-        foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+            live = _live_sections(kind, collection, _id_refs(kind, news), owned, _strays(olds, live, owned))
+        strays = _strays(olds, live, owned)  # ours, moved out of band: apply moves them back
+        foreign = sum(
+            len([r for r in s.rules if not r.system and r.id not in strays])
+            for s in live
+            if not (s.id and s.id in owned)
+        )
         wanted = sum(len(d.get("rules") or []) for d in desired)
         if foreign + wanted > MAX_RULES_PER_POLICY:
             return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
                      f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
         _refuse_foreign(kind, whose, live, owned, desired)
-        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False,
+        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False, rules=strays,
              sub_key=kind.rule.sub_key)  # fmt: skip
     except PlanError as e:
         head, sep, rest = e.message.partition(": ")
