@@ -228,3 +228,136 @@ def test_no_marker_no_patch_and_a_secret_is_never_put_in_one(tmp_path):
                             {"core": {"type": "BgpPeer", "file": "core.json"}})  # fmt: skip
     a = actions(f, ctx(marker=marker), ["prod"]).accept
     assert a.patch is None and "new secret (not shown" in a.how
+
+
+# A site module and manifest as `catoiac import` writes them (copied from its output for the small
+# fixture, trimmed): one statement per resource, keyword arguments, references to other resources.
+HQ_MODULE = '''"""Site HQ: the site and its network ranges, ports and static hosts."""
+
+import pulumi
+import pulumi_cato as cato
+
+site = cato.SocketSite(
+    "hq",
+    name="HQ",
+    site_type="HEADQUARTERS",
+    native_range="10.0.0.0/24",
+    description="Head office",
+    location={
+        "country_code": "US",
+        "city": "San Diego",
+        "timezone": "America/Los_Angeles",
+    },
+    opts=pulumi.ResourceOptions(import_="100001"),
+)
+
+voice = cato.NetworkRange(
+    "hq-voice",
+    site_id=site.id,
+    name="Voice",
+    range_type="VLAN",
+    subnet="10.0.20.0/24",
+    vlan=20,
+    local_ip="10.0.20.1",
+    opts=pulumi.ResourceOptions(import_="UzMwMDAwMw=="),
+)
+
+printer = cato.StaticHost(
+    "hq-printer-1",
+    site_id=site.id,
+    name="printer-1",
+    ip="10.0.0.10",
+    opts=pulumi.ResourceOptions(import_="400001"),
+)
+'''
+POLICY_MODULE = """import pulumi_cato as cato
+
+from sites import hq
+
+policy = cato.InternetFirewallPolicy(
+    "internet-firewall",
+    sections=[{"name": "Baseline", "rules": [{"name": "Allow web", "source": {"site": [hq.site.name]}}]}],
+)
+"""
+ITEMS = {
+    "SocketSite:100001": {"resource": "hq", "module": "sites/hq.py", "var": "site"},
+    "NetworkRange:UzMwMDAwMw==": {"resource": "hq-voice", "module": "sites/hq.py", "var": "voice"},
+    "StaticHost:400001": {"resource": "hq-printer-1", "module": "sites/hq.py", "var": "printer"},
+    "InternetFirewallPolicy:internetFirewall:Baseline": {
+        "resource": "internet-firewall", "module": "policies/internet_firewall.py", "var": "policy"},
+}  # fmt: skip
+
+
+def imported_program(tmp_path):
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "sites/hq.py").write_text(HQ_MODULE)
+    (tmp_path / "policies/internet_firewall.py").write_text(POLICY_MODULE)
+    manifest = {"version": 1, "account_id": "1001", "items": ITEMS, "files": {}}
+    (tmp_path / ".catoiac-import.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return ImportMarker.find(str(tmp_path))
+
+
+def statement(tmp_path, var: str) -> dict:
+    """The literal keyword arguments of ``var = cato.X(...)`` in the site module, after the patch."""
+    import ast
+
+    tree = ast.parse((tmp_path / "sites/hq.py").read_text())
+    call = next(s.value for s in tree.body if isinstance(s, ast.Assign) and s.targets[0].id == var)
+    out = {}
+    for k in call.keywords:
+        try:
+            out[k.arg] = ast.literal_eval(k.value)
+        except ValueError:
+            out[k.arg] = ast.unparse(k.value)
+    return out
+
+
+def test_a_patch_for_the_importers_python_modules_rewrites_the_changed_literals_in_place(tmp_path):
+    marker = imported_program(tmp_path)
+    site = Finding(MODIFIED, ref("SocketSite", "hq"), changes=[
+        Change("description", CHANGED, "Head office", "by alice"),
+        Change("location.timezone", CHANGED, "America/Los_Angeles", "Europe/Lisbon")])  # fmt: skip
+    patch = actions(site, ctx(marker=marker), ["prod"]).accept.patch
+    assert patch.startswith("--- a/sites/hq.py\n+++ b/sites/hq.py\n")
+    assert '\n-    description="Head office",\n' in patch and '\n+    description="by alice",\n' in patch
+    # Written as the importer writes it: on one line when it fits the line length.
+    assert (
+        '\n+    location={"country_code": "US", "city": "San Diego", "timezone": "Europe/Lisbon"},\n' in patch
+    )
+    assert '\n     name="HQ",\n' in patch  # the rest stands as it was
+    git_apply(tmp_path, patch)
+    assert statement(tmp_path, "site")["location"]["timezone"] == "Europe/Lisbon"
+    assert statement(tmp_path, "site")["description"] == "by alice"
+
+    # Cato cleared one property and set another: the keyword goes, the new one comes before opts.
+    voice = Finding(MODIFIED, ref("NetworkRange", "hq-voice"), changes=[
+        Change("vlan", CHANGED, 20, None),
+        Change("dhcp_settings", CHANGED, None, {"dhcp_type": "DHCP_RANGE", "ip_range": "10.0.20.100-10.0.20.200"})])  # fmt: skip
+    git_apply(tmp_path, actions(voice, ctx(marker=marker), ["prod"]).accept.patch)
+    after = statement(tmp_path, "voice")
+    assert "vlan" not in after and after["dhcp_settings"]["dhcp_type"] == "DHCP_RANGE"
+    assert list(after)[-2:] == ["dhcp_settings", "opts"] and after["site_id"] == "site.id"
+    subprocess.run(["python3", "-m", "py_compile", str(tmp_path / "sites/hq.py")], check=True)
+
+
+def test_the_importers_program_is_patched_only_where_it_is_safe(tmp_path):
+    marker = imported_program(tmp_path)
+    # A deleted host: its statement goes (nothing refers to it).
+    gone = actions(Finding(DELETED, ref("StaticHost", "hq-printer-1")), ctx(marker=marker), ["prod"]).accept
+    git_apply(tmp_path, gone.patch)
+    text = (tmp_path / "sites/hq.py").read_text()
+    assert "printer" not in text and text.endswith(
+        'opts=pulumi.ResourceOptions(import_="UzMwMDAwMw=="),\n)\n'
+    )
+    # A deleted site whose variable other statements use: no patch (removing it would break them).
+    assert (
+        actions(Finding(DELETED, ref("SocketSite", "hq")), ctx(marker=marker), ["prod"]).accept.patch is None
+    )
+    # A value that is code (a reference to another resource's output): never rewritten, no patch.
+    rule = Finding(MODIFIED, ref("InternetFirewallPolicy", "internet-firewall"), changes=[
+        Change("rules[Allow web].action", CHANGED, None, "BLOCK", "Allow web", "rule")])  # fmt: skip
+    assert actions(rule, ctx(marker=marker), ["prod"]).accept.patch is None
+    # A resource the manifest does not list: no patch.
+    other = Finding(MODIFIED, ref("SocketSite", "lab"), changes=[Change("description", CHANGED, "a", "b")])
+    assert actions(other, ctx(marker=marker), ["prod"]).accept.patch is None

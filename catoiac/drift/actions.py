@@ -24,10 +24,18 @@ at the project root (the interface agreed with the importer)::
 JSON or YAML by extension; ``pointer`` (RFC 6901, default the whole file) is where in the file. The
 patch rewrites that value with the finding's changes applied (JSON with two-space indents and YAML
 with keys in place, as the importer writes them) and is a unified diff to apply with ``git apply``.
+
+The importer as built writes Python modules instead, and a manifest of the same name whose ``items``
+say where each object is: ``{"items": {"SocketSite:<id>": {"resource": "hq", "module":
+"sites/hq.py", "var": "hq"}}}``, each a statement ``hq = cato.SocketSite("hq", name=..., ...)``.
+For those (``ImportedProgram``) the patch rewrites the changed keyword arguments' literal values in
+place (a keyword whose value is code, such as another resource's output, is never rewritten: no
+patch then) and a deleted resource's statement is removed when nothing else in the program uses it.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import difflib
 import json
@@ -105,7 +113,7 @@ class Context:
     # (``internetFirewall:<section>``) for a section.
     import_id: Callable[[Finding], str] = lambda f: str(f.resource.cato_id)
     sides: Mapping[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = field(default_factory=dict)
-    marker: ImportMarker | None = None
+    marker: ImportMarker | ImportedProgram | None = None
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -279,14 +287,14 @@ def accept(f: Finding, ctx: Context) -> Accept:
             [{"resource": r.name, "property": None, "op": REMOVED, "value": None}],
             entries,
             command=pulumi(ctx, r.stack, "refresh", "--target", r.urn or ""),
-            patch=ctx.marker.delete_patch(r.name) if ctx.marker and r.name else None,
+            patch=ctx.marker.delete_patch(r.name, r.type) if ctx.marker and r.name else None,
         )
     code = code_changes(f)
     how = "; ".join(describe(c) for c in code) or "nothing to change"
     patch = None
     if ctx.marker is not None and r.name and f.kind in (MODIFIED, REORDERED):
         desired, live = ctx.sides.get(id(f), ({}, {}))
-        patch = ctx.marker.patch(r.name, lambda data: apply_changes(data, f.changes, live))
+        patch = ctx.marker.patch(r.name, lambda data: apply_changes(data, f.changes, live), r.type)
     if f.kind == DEVICE:
         # The code follows the observation: the update writes it to Cato.
         command = pulumi(ctx, r.stack, "up", "--target", r.urn or "")
@@ -441,13 +449,15 @@ class ImportMarker:
     path: Path
 
     @classmethod
-    def find(cls, cwd: str | None) -> ImportMarker | None:
+    def find(cls, cwd: str | None) -> ImportMarker | ImportedProgram | None:
         root = Path(cwd or ".")
         path = root / MARKER
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
+        if isinstance(data, Mapping) and isinstance(data.get("items"), Mapping):
+            return ImportedProgram.of(root, data["items"])
         resources = data.get("resources") if isinstance(data, Mapping) else None
         if not isinstance(resources, Mapping):
             return None
@@ -465,7 +475,7 @@ class ImportMarker:
             return None
         return path, text, data, str(entry.get("pointer") or "")
 
-    def patch(self, name: str, change: Callable[[Any], Any]) -> str | None:
+    def patch(self, name: str, change: Callable[[Any], Any], type_: str | None = None) -> str | None:
         loaded = self._load(name)
         if loaded is None:
             return None
@@ -478,7 +488,7 @@ class ImportMarker:
             return None  # nothing the patch can say (a secret's new value is not known here)
         return _diff(self.root, path, text, _dump(path, new, text))
 
-    def delete_patch(self, name: str) -> str | None:
+    def delete_patch(self, name: str, type_: str | None = None) -> str | None:
         """Removes the resource from the marker (and its file, when it holds nothing else)."""
         loaded = self._load(name)
         if loaded is None:
@@ -491,6 +501,195 @@ class ImportMarker:
         if not pointer:
             out += _diff(self.root, path, text, None)
         return out
+
+
+@dataclass
+class ImportedProgram:
+    """A Python program ``catoiac import`` wrote: where each resource's statement is (see the module
+    docstring). Patches edit the statement's literal keyword values in place, nothing else."""
+
+    root: Path
+    where: dict[tuple[str, str], tuple[str, str]]  # (type, resource name) -> (module file, variable)
+
+    @classmethod
+    def of(cls, root: Path, items: Mapping[str, Any]) -> ImportedProgram:
+        where = {}
+        for key, e in items.items():
+            if isinstance(e, Mapping) and all(
+                isinstance(e.get(k), str) for k in ("resource", "module", "var")
+            ):
+                where[(str(key).split(":", 1)[0], e["resource"])] = (e["module"], e["var"])
+        return cls(root, where)
+
+    def _find(self, name: str, type_: str | None) -> tuple[Path, str, ast.Call, ast.stmt] | None:
+        if type_ is not None:
+            found = self.where.get((type_, name))
+        else:  # by name alone only when it is unambiguous
+            hits = [v for (t, n), v in self.where.items() if n == name]
+            found = hits[0] if len(hits) == 1 else None
+        if found is None:
+            return None
+        path = self.root / found[0]
+        try:
+            text = path.read_text()
+            tree = ast.parse(text)
+        except (OSError, SyntaxError, ValueError):
+            return None
+        for stmt in tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and [t.id for t in stmt.targets if isinstance(t, ast.Name)] == [found[1]]
+                and isinstance(stmt.value, ast.Call)
+            ):
+                return path, text, stmt.value, stmt
+        return None
+
+    def patch(self, name: str, change: Callable[[Any], Any], type_: str | None = None) -> str | None:
+        found = self._find(name, type_)
+        if found is None:
+            return None
+        path, text, call, _ = found
+        literal: dict[str, Any] = {}
+        code: set[str] = set()
+        kws = {k.arg: k for k in call.keywords if k.arg and k.arg != "opts"}
+        for key, kw in kws.items():
+            try:
+                literal[key] = ast.literal_eval(kw.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                code.add(key)
+        try:
+            new = change(copy.deepcopy(literal))
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+        changed = sorted(k for k in set(literal) | set(new) if new.get(k) != literal.get(k))
+        if not changed or code & set(changed):
+            return None  # nothing to say, or a value that is code (a reference): the reader's call
+        opts = next((k for k in call.keywords if k.arg == "opts"), None)
+        edits: list[tuple[int, int, str]] = []  # (start, end, text) in byte offsets
+        src = _Source(text)
+        for key in changed:
+            value = new.get(key)
+            kw = kws.get(key)
+            if kw is not None and value is None:
+                edits.append(src.remove_keyword(kw))
+            elif kw is not None:
+                column = src.column(kw.value)
+                edits.append((*src.span(kw.value), _pysource(value, src.indent(kw), column)))
+            elif value is not None:
+                if opts is None:
+                    return None
+                edits.append(src.insert_keyword(opts, key, value))
+        return _diff(self.root, path, text, src.apply(edits))
+
+    def delete_patch(self, name: str, type_: str | None = None) -> str | None:
+        """Removes the resource's statement, unless something else in the program uses its variable."""
+        found = self._find(name, type_)
+        if found is None:
+            return None
+        path, text, _, stmt = found
+        var = stmt.targets[0].id  # type: ignore[attr-defined]
+        module = path.stem
+        for other in self.root.rglob("*.py"):
+            try:
+                body = other.read_text()
+            except OSError:
+                continue
+            if other == path:
+                uses = [n for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name) and n.id == var]
+                if len(uses) > 1:  # the assignment's own target is one
+                    return None
+            elif re.search(rf"\b{re.escape(module)}\.{re.escape(var)}\b", body):
+                return None
+        lines = text.splitlines(keepends=True)
+        start, end = stmt.lineno - 1, stmt.end_lineno or stmt.lineno
+        while end < len(lines) and not lines[end].strip():
+            end += 1  # the blank lines after it go with it
+        if end == len(lines):
+            while start > 0 and not lines[start - 1].strip():
+                start -= 1  # the last statement: the blank lines before it go instead
+        return _diff(self.root, path, text, "".join(lines[:start] + lines[end:]))
+
+
+class _Source:
+    """Edits of a module's text at the (UTF-8 byte) offsets ``ast`` gives."""
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode()
+        self.starts = [0]
+        for line in text.splitlines(keepends=True):
+            self.starts.append(self.starts[-1] + len(line.encode()))
+
+    def offset(self, line: int, col: int) -> int:
+        return self.starts[line - 1] + col
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined,arg-type]
+
+    def column(self, node: ast.AST) -> int:
+        start = self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        return len(self.data[self.starts[node.lineno - 1] : start].decode())  # type: ignore[attr-defined]
+
+    def indent(self, node: ast.AST) -> str:
+        line = self.data[self.starts[node.lineno - 1] : self.starts[node.lineno]].decode()  # type: ignore[attr-defined]
+        return line[: len(line) - len(line.lstrip())]
+
+    def _own_line(self, node: ast.AST) -> bool:
+        before = self.data[self.starts[node.lineno - 1] : self.offset(node.lineno, node.col_offset)]  # type: ignore[attr-defined]
+        return not before.strip()
+
+    def remove_keyword(self, kw: ast.keyword) -> tuple[int, int, str]:
+        start, end = self.offset(kw.lineno, kw.col_offset), self.offset(kw.end_lineno, kw.end_col_offset)  # type: ignore[arg-type]
+        if self._own_line(kw):  # `    key=value,` lines: the whole lines go
+            start = self.starts[kw.lineno - 1]
+            end = self.starts[kw.end_lineno]  # type: ignore[index]
+            return start, end, ""
+        rest = self.data[end:]
+        skip = len(rest) - len(rest.lstrip(b", "))  # one line: `key=value, ` goes
+        return start, end + skip, ""
+
+    def insert_keyword(self, before: ast.keyword, key: str, value: Any) -> tuple[int, int, str]:
+        at = self.offset(before.lineno, before.col_offset)
+        if self._own_line(before):
+            indent = self.indent(before)
+            line = self.starts[before.lineno - 1]
+            return line, line, f"{indent}{key}={_pysource(value, indent, len(indent) + len(key) + 1)},\n"
+        return at, at, f"{key}={_pysource(value, '', 0)}, "
+
+    def apply(self, edits: list[tuple[int, int, str]]) -> str:
+        out = self.data
+        for start, end, text in sorted(edits, reverse=True):
+            out = out[:start] + text.encode() + out[end:]
+        return out.decode()
+
+
+_LINE = 88  # the line length the importer writes to (ruff's default)
+
+
+def _pyflat(v: Any) -> str:
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{_pyflat(str(k))}: {_pyflat(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_pyflat(x) for x in v) + "]"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid Python string literal
+    return repr(v)
+
+
+def _pysource(v: Any, indent: str, column: int) -> str:
+    """``v`` as a Python literal starting at ``column`` of a line indented ``indent``, one item a line
+    when it does not fit (the layout the importer writes)."""
+    flat = _pyflat(v)
+    if column + len(flat) + 1 <= _LINE or not isinstance(v, Mapping | list | tuple) or not v:
+        return flat
+    inner = indent + "    "
+    if isinstance(v, Mapping):
+        items = []
+        for k, x in v.items():
+            head = f"{_pyflat(str(k))}: "
+            items.append(f"{inner}{head}{_pysource(x, inner, len(inner) + len(head))},")
+        return "{\n" + "\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{_pysource(x, inner, len(inner))}," for x in v]
+    return "[\n" + "\n".join(items) + f"\n{indent}]"
 
 
 def _pointer_parts(pointer: str) -> list[str]:
