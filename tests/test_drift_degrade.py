@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
+from drift_support import SITES
 from emu_helpers import ACCOUNT, KEY, OTHER_KEY
 from sites_support import UPDATE_SITE, fixture
 
@@ -22,12 +23,6 @@ from catoiac.emulator.limits import RateLimitConfig
 
 pytest_plugins = ("pulumi_helpers",)
 
-SITES = [
-    {"name": "HQ", "id": "100001", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.1.0.0/24",
-     "description": "hq"},
-    {"name": "Porto", "id": "100002", "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": "10.2.0.0/24",
-     "description": "porto"},
-]  # fmt: skip
 ENVELOPE = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
 
 
@@ -106,7 +101,9 @@ def test_under_a_429_storm_no_finding_is_dropped_silently_and_exit_1_says_why(em
     emu = emulator_factory(fixture(SITES), rate_limits=RateLimitConfig(enabled=False, status=429))
     change_both_sites(emu)
     with EmulatorControl(emu.base_url) as ctl:
-        ctl.rate_limits(storm_remaining=5)  # the first read's 5 attempts all get 429
+        # 5 attempts per read, all 429: the early read of the sites fails, and so does the first
+        # resource's own attempt; the next resource's read gets through.
+        ctl.rate_limits(storm_remaining=10)
     res = drift(emu, tmp_path, "--format", "json")
     assert res.returncode == 1
     report = json.loads(res.stdout)
@@ -121,7 +118,7 @@ def test_under_a_429_storm_no_finding_is_dropped_silently_and_exit_1_says_why(em
         assert name in res.stderr
     # The same in the table format, and with the report written to a file: stderr says why.
     with EmulatorControl(emu.base_url) as ctl:
-        ctl.rate_limits(storm_remaining=5)
+        ctl.rate_limits(storm_remaining=10)
     res = drift(emu, tmp_path, "--output", str(tmp_path / "report.txt"))
     assert res.returncode == 1 and "error: the report is incomplete" in res.stderr
 

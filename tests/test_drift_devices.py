@@ -75,3 +75,16 @@ def test_site_declaring_another_socket_model_than_the_one_cato_sees_is_a_device_
     assert [(f.property, f.declared, f.observed) for f in facts] == [
         ("connection_type", "SOCKET_X1500", "X1600")
     ]
+
+
+def test_devices_over_several_pages_are_all_read_with_one_call_per_page(emulator_factory):
+    """250 hosts and a socket: 251 devices, three pages of 100, the last two asked for side by side."""
+    site = {**SITES[0], "native_range": "10.40.0.0/16",
+            "hosts": [{"name": f"h{i}", "ip": f"10.40.{i // 200}.{i % 200 + 10}", "mac": f"00:11:22:33:{i // 256:02x}:{i % 256:02x}"}
+                      for i in range(250)]}  # fmt: skip
+    emu = emulator_factory(fixture([site]), rate_limits=RateLimitConfig(enabled=False))
+    with CatoClient(ClientConfig(api_key=KEY, account_id=ACCOUNT, base_url=emu.url)) as c:
+        devices = AccountReader(c).get("devices")
+        calls = c.stats.to_dict()["DevicesList"]["calls"]
+    assert len(devices) == 251 and {f"h{i}" for i in range(250)} <= {d["name"] for d in devices.values()}
+    assert calls == 3

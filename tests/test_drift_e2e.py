@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jsonschema
 import pytest
 import yaml
-from emu_helpers import ACCOUNT, KEY, OTHER_KEY
+from drift_support import Cli, World, by_resource, change_at, move_rule_last, new_stack, site, state_of
 from sites_support import (
     ADD_HOST,
     ADD_SITE,
@@ -25,11 +24,9 @@ from sites_support import (
     REMOVE_SITE,
     UPDATE_RANGE,
     UPDATE_SITE,
-    Api,
     site_input,
 )
 
-from catoiac.drift.report import schema
 from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
 
@@ -50,10 +47,6 @@ for kind, cls in (("ranges", cato.NetworkRange), ("hosts", cato.StaticHost)):
 for name, args in spec.get("policies", {}).items():
     cato.InternetFirewallPolicy(name, **args)
 """
-
-
-def site(name: str, subnet: str, tz: str = "Europe/Lisbon", **extra) -> dict:
-    return {"name": name, "native_range": subnet, "location": {"country_code": "PT", "timezone": tz}, **extra}
 
 
 MAC = "00:11:22:33:44:55"
@@ -77,23 +70,6 @@ MAIN = {
 }  # fmt: skip
 EDGE = {"sites": {"edge": site("Braga", "10.43.0.0/24")}}
 KINDS = {"SocketSite", "NetworkRange", "StaticHost", "InternetFirewallPolicy"}  # what these stacks manage
-
-
-@dataclass
-class World:
-    """What a row needs to make its change: ids and outputs by Pulumi name, and callers per actor."""
-
-    ids: dict[str, str]
-    outputs: dict[str, dict]
-    ctl: EmulatorControl
-    url: str
-
-    def as_(self, actor: str, doc: str, **variables: Any) -> dict:
-        if actor == "alice":
-            body = self.ctl.as_admin(ACCOUNT, "alice@example.com", doc, {"a": ACCOUNT, **variables})
-            assert not body.get("errors"), body
-            return body["data"]
-        return Api(self.url, {"other": OTHER_KEY, "ours": KEY}[actor]).ok(doc, a=ACCOUNT, **variables)
 
 
 Change = Callable[[World, str, str], None]
@@ -124,25 +100,6 @@ def reserve_same_mac(w: World, actor: str, res: str) -> None:
     w.as_(
         actor, ADD_HOST, s=w.ids["branch"], i={"name": "printer-old", "ip": "10.40.0.99", "macAddress": MAC}
     )
-
-
-MOVE_RULE = """mutation($a: ID!, $i: PolicyMoveRuleInput!) { policy(accountId: $a) { internetFirewall {
-  moveRule(input: $i) { status errors { errorCode errorMessage } } } } }"""
-PUBLISH = """mutation($a: ID!) { policy(accountId: $a) { internetFirewall {
-  publishPolicyRevision(input: {}) { status errors { errorCode errorMessage } } } } }"""
-
-
-def move_rule_last(rule: str, section: str) -> Change:
-    """Move a rule to the end of its section in the actor's own revision, then publish it."""
-
-    def change(w: World, actor: str, res: str) -> None:
-        out = w.outputs[res]
-        to = {"position": "LAST_IN_SECTION", "ref": out["section_ids"][section]}
-        for doc, variables in ((MOVE_RULE, {"i": {"id": out["rule_ids"][rule], "to": to}}), (PUBLISH, {})):
-            payload = w.as_(actor, doc, **variables)["policy"]["internetFirewall"]
-            assert next(iter(payload.values()))["status"] == "SUCCESS", payload
-
-    return change
 
 
 @dataclass
@@ -191,53 +148,6 @@ def emu(emulator_factory):
     return emulator_factory(rate_limits=RateLimitConfig(enabled=False))
 
 
-def new_stack(ws, name: str, emu, desired: dict) -> None:
-    ws.stack = name
-    ws.run("stack", "init", name)
-    ws.run("config", "set", "cato:accountId", ACCOUNT, "--stack", name)
-    ws.run("config", "set", "cato:endpoint", emu.url, "--stack", name)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY, "--stack", name)
-    (ws.project_dir / f"desired-{name}.json").write_text(json.dumps(desired))
-
-
-def state_of(ws, stack: str) -> tuple[dict[str, str], dict[str, dict]]:
-    """Ids and outputs of the stack's Cato resources, by Pulumi name."""
-    out = json.loads(ws.run("stack", "export", "--stack", stack).stdout)
-    cato = [r for r in out["deployment"]["resources"] if "cato:" in r["type"]]
-    name = lambda r: r["urn"].rsplit("::", 1)[-1]  # noqa: E731
-    return {name(r): r["id"] for r in cato}, {name(r): r["outputs"] for r in cato}
-
-
-class Cli:
-    """Runs `catoiac drift` / `catoiac audit` as a user would, and checks no key is ever printed."""
-
-    def __init__(self, ws, tmp_path) -> None:
-        self.ws, self.cache = ws, tmp_path / "audit-cache"
-        self.exe = shutil.which("catoiac", path=ws.env["PATH"])
-
-    def run(self, *args: str, expect: int | None = None) -> subprocess.CompletedProcess:
-        env = {**self.ws.env, "CATO_TOKEN": KEY}
-        res = subprocess.run([self.exe, *args], env=env, capture_output=True, text=True, timeout=300)
-        for text in (res.stdout, res.stderr):
-            assert KEY not in text and OTHER_KEY not in text
-        if expect is not None:
-            assert res.returncode == expect, res.stdout + res.stderr
-        return res
-
-    def drift(self, *args: str, stacks=("main",), expect: int | None = None) -> subprocess.CompletedProcess:
-        where = ["--cwd", str(self.ws.project_dir), "--cache-dir", str(self.cache)]
-        return self.run("drift", *where, *(a for s in stacks for a in ("--stack", s)), *args, expect=expect)
-
-    def json(self, *args: str, **kw) -> dict:
-        report = json.loads(self.drift(*args, "--format", "json", **kw).stdout)
-        jsonschema.validate(report, schema())
-        return report
-
-    def audit(self, *args: str) -> dict:
-        where = ["--cwd", str(self.ws.project_dir), "--stack", "main", "--format", "json"]
-        return json.loads(self.run("audit", *where, *args, expect=0).stdout)
-
-
 def mine(report: dict) -> list[dict]:
     """Findings about the resource types this test manages (other types may have their own)."""
     return [f for f in report["findings"] if f["resource"]["type"] in KINDS]
@@ -245,14 +155,6 @@ def mine(report: dict) -> list[dict]:
 
 def coverage(report: dict) -> dict[str, tuple[int, int]]:
     return {c["type"]: (c["managed"], c["total"]) for c in report["coverage"] if c["type"] in KINDS}
-
-
-def by_resource(report: dict) -> dict[tuple[str, str], dict]:
-    return {(f["resource"]["name"] or f["resource"]["cato_name"], f["kind"]): f for f in report["findings"]}
-
-
-def change_at(finding: dict, path: str) -> dict:
-    return next(c for c in finding["changes"] if c["path"] == path)
 
 
 def test_drift_reports_each_out_of_band_change_with_its_actor_and_never_our_own_up(

@@ -251,6 +251,48 @@ def compare_sections(
     return out
 
 
+def declared_places(inputs: Mapping[str, Any], sections: str = "sections", rules: str = "rules",
+                    key: str = "name") -> dict[str, dict[str, Any]]:  # fmt: skip
+    """{rule name: {section, index}} of policy-like inputs (sections of rules)."""
+    return {
+        str(r.get(key)): {"section": s.get(key), "index": i}
+        for s in inputs.get(sections) or []
+        for i, r in enumerate(s.get(rules) or [])
+    }
+
+
+def live_places(collection: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{rule id: {section, index}} of a live policy collection as the read path holds it ({section id:
+    {name, rules: [{id, name, system}]}}); rules outside any section are in section None."""
+    out = {}
+    for sec in collection.values():
+        user = [r for r in sec.get("rules") or [] if not r.get("system")]
+        for i, r in enumerate(user):
+            out[str(r.get("id"))] = {"section": sec.get("name") or None, "index": i}
+    return out
+
+
+def moved_out(
+    changes: list[Change],
+    desired: Mapping[str, Any],
+    rule_ids: Mapping[str, str],
+    places: Callable[[], Mapping[str, Mapping[str, Any]]],
+) -> list[Change]:
+    """A declared rule missing from the resource's sections that is live elsewhere in the policy (by
+    the id the state recorded): it was moved out of band, to a section the resource does not own.
+    One move, from where it is declared to where it is (``owned: False``), instead of a removal."""
+    out, where, declared = [], None, None
+    for c in changes:
+        if c.op == REMOVED and c.item_type == "rule" and c.item in rule_ids:
+            where = where if where is not None else places()
+            declared = declared if declared is not None else declared_places(desired)
+            now = where.get(str(rule_ids[c.item]))
+            if now is not None and c.item in declared:
+                c = Change(c.path, MOVED, declared[c.item], {**now, "owned": False}, c.item, "rule")
+        out.append(c)
+    return out
+
+
 def ordered_policy_hook(sections: str = "sections", rules: str = "rules", key: str = "name") -> CompareHook:
     """Hook for policy-like inputs: ``sections`` of ``rules`` (or a flat ``rules`` list), in order,
     plus any other properties compared as usual."""

@@ -9,35 +9,44 @@ not the declared connection type.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from ..readpath import AccountReader, register_loader
 
 PAGE = 100  # DeviceV2Input's documented default page size: safe against the real API's cap
+PARALLEL = 4  # pages asked for at once (devices.list is under the default 120/min limit)
 
 
 def _mac(value: Any) -> str | None:
     return str(value).lower().replace("-", ":") if value else None
 
 
+def _page(r: AccountReader, start: int) -> tuple[list[dict[str, Any]], int]:
+    data = r.client.execute(
+        "DevicesList",
+        {
+            "input": {
+                "paging": {"from": start, "limit": PAGE},
+                "sort": {"id": {"direction": "ASC", "priority": 1}},
+            }
+        },
+    )
+    page = (data.get("devices") or {}).get("list") or {}
+    return page.get("device") or [], (page.get("paging") or {}).get("total") or 0
+
+
 def load_devices(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """Every device, a page of PAGE at a time. The first page says how many there are; the pages
+    after it are asked for side by side (same calls, one round trip's wait instead of one per page),
+    and paging goes on one page at a time while pages come back full, should ``total`` be stale."""
     out: dict[str, dict[str, Any]] = {}
-    start = 0
-    while True:
-        data = r.client.execute(
-            "DevicesList",
-            {
-                "input": {
-                    "paging": {"from": start, "limit": PAGE},
-                    "sort": {"id": {"direction": "ASC", "priority": 1}},
-                }
-            },
-        )
-        page = (data.get("devices") or {}).get("list") or {}
-        items = page.get("device") or []
-        total = (page.get("paging") or {}).get("total") or 0
+
+    def keep(items: list[dict[str, Any]]) -> int:
+        fresh = 0
         for d in items:
+            fresh += str(d["id"]) not in out
             out[str(d["id"])] = {
                 "id": str(d["id"]),
                 "name": d.get("name"),
@@ -48,11 +57,29 @@ def load_devices(r: AccountReader) -> dict[str, dict[str, Any]]:
                 "model": (d.get("hw") or {}).get("model"),
                 "hw_type": (d.get("hw") or {}).get("type"),
             }
+        return fresh
+
+    items, total = _page(r, 0)
+    keep(items)
+    start = len(items)
+    if r._on_page:  # the reader's progress hook, which the built-in loaders call too
+        r._on_page("device", start, total)
+    rest = list(range(start, total, PAGE)) if items else []
+    if rest:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(rest))) as pool:
+            pages = list(pool.map(lambda at: _page(r, at), rest))
+        for page, _ in pages:
+            keep(page)
+        items = pages[-1][0]
+        start = rest[-1] + len(items)
+        if r._on_page:
+            r._on_page("device", len(out), total)
+    while items and start < total:  # ``total`` grew meanwhile: page on, one page at a time
+        items, total = _page(r, start)
         start += len(items)
-        if r._on_page:  # the reader's progress hook, which the built-in loaders call too
-            r._on_page("device", start, total)
-        if not items or start >= total:
-            return out
+        if not keep(items):
+            break  # nothing new: a server that ignores ``from`` must not loop forever
+    return out
 
 
 register_loader("devices", load_devices)
@@ -67,14 +94,20 @@ class Fact:
     observed: Any
     detail: str
     source: str  # where the observation comes from, e.g. "devices.list device host-42"
+    # The code change that agrees with the observation ({property: value}), if there is one.
+    accept: dict[str, Any] | None = None
+    # Another object that explains the observation ((spec name, id): a reservation of the same MAC).
+    conflict: tuple[str, str] | None = None
 
 
 FactCheck = Callable[[Mapping[str, Any], str, AccountReader], list[Fact]]
 FACT_CHECKS: dict[str, FactCheck] = {}
+FACT_READS: dict[str, tuple[str, ...]] = {}  # the collections a check reads: drift loads them early
 
 
-def register_fact_check(spec_name: str, check: FactCheck) -> None:
+def register_fact_check(spec_name: str, check: FactCheck, reads: tuple[str, ...] = ()) -> None:
     FACT_CHECKS[spec_name] = check
+    FACT_READS[spec_name] = reads
 
 
 _MAC_INDEX: dict[int, tuple[Mapping, dict[str, list[dict[str, Any]]]]] = {}
@@ -101,6 +134,17 @@ def check_static_host(desired: Mapping[str, Any], resource_id: str, view) -> lis
     facts = []
     for d in _by_mac(view.get("devices")).get(mac, ()):
         if d.get("ip") and d["ip"] != ip:
+            # Another reservation of this MAC at that address explains it (and is what to remove).
+            other = next(
+                (
+                    h
+                    for hid, h in sorted(view.get("hosts").items())
+                    if hid != str(resource_id)
+                    and _mac(h.get("mac_address")) == mac
+                    and h.get("ip") == d["ip"]
+                ),
+                None,
+            )
             facts.append(
                 Fact(
                     "mac_address",
@@ -108,6 +152,8 @@ def check_static_host(desired: Mapping[str, Any], resource_id: str, view) -> lis
                     {"mac_address": mac, "ip": d["ip"], "device": d.get("name")},
                     f"MAC {mac} is seen at {d['ip']} (device {d.get('name')!r}), not at the reserved {ip}",
                     f"devices.list device {d['id']}",
+                    accept={"ip": d["ip"]},
+                    conflict=("StaticHost", str(other["id"])) if other else None,
                 )
             )
     return facts
@@ -139,10 +185,11 @@ def check_socket_site(desired: Mapping[str, Any], resource_id: str, view) -> lis
                     f"socket {info.get('serial') or dev.get('id')} is a {seen}, the site declares "
                     f"{desired.get('connection_type')}",
                     f"accountSnapshot site {resource_id} device {dev.get('id')}",
+                    accept={"connection_type": f"SOCKET_{seen}"},
                 )
             )
     return facts
 
 
-register_fact_check("StaticHost", check_static_host)
-register_fact_check("SocketSite", check_socket_site)
+register_fact_check("StaticHost", check_static_host, reads=("devices", "hosts"))
+register_fact_check("SocketSite", check_socket_site, reads=("sites",))

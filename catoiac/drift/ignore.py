@@ -190,3 +190,23 @@ def judge(
     if v.finding is None and paths and len(v.changes) == len(paths):
         v.finding = v.changes[0]
     return v
+
+
+def append(path: str | Path, entries: list[dict[str, Any]], header: str) -> list[IgnoreEntry]:
+    """Add ``entries`` to the ignore file at ``path`` (created if missing), keeping what it holds (its
+    comments included when it is a plain list); returns every entry of the file, as ``load`` would."""
+    p = Path(path)
+    text = p.read_text() if p.is_file() else ""
+    existing = yaml.safe_load(text) if text.strip() else None
+    if isinstance(existing, dict):  # the `ignore:` form: rewritten as a whole (comments are lost)
+        existing.setdefault("ignore", [])
+        existing["ignore"] = list(existing["ignore"] or []) + entries
+        new = yaml.safe_dump(existing, sort_keys=False, allow_unicode=True, width=200)
+    else:
+        block = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=200)
+        new = text + ("" if not text or text.endswith("\n") else "\n") + f"# {header}\n" + block
+    parsed = parse(new, str(p))  # never write a file the next run could not read
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(new)
+    tmp.replace(p)
+    return parsed

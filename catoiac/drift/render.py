@@ -1,4 +1,11 @@
-"""Drift reports for people: rich tables for a terminal, Markdown for a PR or issue comment."""
+"""Drift reports for people: a terminal (or CI log) layout, Markdown for a PR or issue comment.
+
+The terminal layout fits the width it is given: the findings table when it fits whole, else one
+stacked block per finding (label, then value, wrapped at spaces only), so a narrow terminal never
+splits a token such as ``alice@example.com``. Commands are printed on lines of their own and never
+wrapped by us (a long URN wraps in the terminal, and copies as one line). Ignored findings are
+summarised (count and ids) unless asked for in full.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +43,7 @@ KIND_TEXT = {
     "unmanaged": "unmanaged",
     "device": "device facts contradict config",
 }
+OUTSIDE = "a section no stack here manages"
 
 
 def value(v: Any, width: int = 60) -> str:
@@ -48,7 +57,8 @@ def position(p: Any) -> str:
     if not isinstance(p, dict):
         return value(p)
     where = f"#{p.get('index', '?') + 1 if isinstance(p.get('index'), int) else '?'}"
-    return f"{p['section']} {where}" if p.get("section") else where
+    text = f"{p['section']} {where}" if p.get("section") else where
+    return f"{text} ({OUTSIDE})" if p.get("owned") is False else text
 
 
 def change_cells(c: Change) -> tuple[str, str, str]:
@@ -99,10 +109,30 @@ def _label(f: Finding, multi: bool) -> str:
     return f"{r.type} {name}{extra}" + (f" ({r.stack})" if multi and r.stack else "")
 
 
-# -- rich ----------------------------------------------------------------------------------------
-def render_rich(report: DriftReport, console: Console, *, show_stats: bool = False) -> None:
-    multi = len(report.stacks) > 1
+def ignored_summary(report: DriftReport) -> str:
+    ids = ", ".join(f.id for f in report.ignored)
+    return f"{len(report.ignored)} ignored finding(s): {ids}"
+
+
+def next_steps(f: Finding) -> tuple[str | None, str, str]:
+    """(revert command, how it reverts, what accepting means) for one finding."""
+    a = f.actions
+    if a is None:
+        return None, "", ""
+    return a.revert.command, a.revert.how, a.accept.how
+
+
+def headline(report: DriftReport) -> str:
     s = report.summary()
+    kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
+    return f"{s['findings']} finding(s){': ' + kinds if kinds else ''}; {s['ignored']} ignored"
+
+
+# -- rich ----------------------------------------------------------------------------------------
+def render_rich(
+    report: DriftReport, console: Console, *, show_stats: bool = False, show_ignored: bool = False
+) -> None:
+    multi = len(report.stacks) > 1
     own = report.own_key
     head = Text()
     head.append(f"Account {report.account_id}", style="bold")
@@ -115,28 +145,21 @@ def render_rich(report: DriftReport, console: Console, *, show_stats: bool = Fal
     for warning in report.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     if report.active:
-        console.print(_findings_table("Drift", report.active, multi))
+        _findings(console, "Drift", report.active, multi)
     else:
         console.print(Text("No drift: every managed resource matches Cato.", style="green"))
     if report.ignored:
-        console.print(_findings_table("Ignored (.catoiacignore)", report.ignored, multi, ignored=True))
+        if show_ignored:
+            _findings(console, "Ignored (.catoiacignore)", report.ignored, multi, ignored=True)
+        else:
+            console.print(Text(f"{ignored_summary(report)} (--show-ignored lists them)", style="dim"))
     if report.expired_ignores:
         t = Table(title="Expired ignore entries (no longer ignore anything)", title_justify="left")
         for col in ("#", "selects", "owner", "expired", "would match"):
-            t.add_column(col)
+            t.add_column(col, overflow="fold")
         for e, ids in report.expired_ignores:
-            sel = ", ".join(
-                f"{k}={v}"
-                for k, v in e.to_dict().items()
-                if k in ("type", "name", "id", "property", "kind", "stack")
-            )
-            t.add_row(
-                str(e.index),
-                sel,
-                e.owner or "—",
-                e.expires.isoformat() if e.expires else "—",
-                ", ".join(ids) or "—",
-            )
+            t.add_row(str(e.index), _selects(e), e.owner or "—", e.expires.isoformat() if e.expires else "—",
+                      ", ".join(ids) or "—")  # fmt: skip
         console.print(t)
     if report.coverage:
         t = Table(title="Coverage (managed ÷ all in Cato)", title_justify="left")
@@ -147,12 +170,7 @@ def render_rich(report: DriftReport, console: Console, *, show_stats: bool = Fal
         console.print(t)
     for e in report.errors:
         console.print(Text(f"not checked: {e['urn']}: {e['error']}", style="red"))
-    kinds = ", ".join(f"{n} {k}" for k, n in s["by_kind"].items() if n)
-    console.print(
-        Text(
-            f"{s['findings']} finding(s){': ' + kinds if kinds else ''}; {s['ignored']} ignored", style="bold"
-        )
-    )
+    console.print(Text(headline(report), style="bold"))
     if show_stats:
         t = Table(title="Cato API calls", title_justify="left")
         t.add_column("operation")
@@ -160,6 +178,30 @@ def render_rich(report: DriftReport, console: Console, *, show_stats: bool = Fal
         for op, n in report.api_calls.items():
             t.add_row(op, str(n))
         console.print(t)
+
+
+def _selects(e) -> str:
+    return ", ".join(
+        f"{k}={v}" for k, v in e.to_dict().items() if k in ("type", "name", "id", "property", "kind", "stack")
+    )
+
+
+def _findings(
+    console: Console, title: str, findings: list[Finding], multi: bool, ignored: bool = False
+) -> None:
+    table = _findings_table(title, findings, multi, ignored)
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        steps = [f for f in findings if f.actions is not None]
+        if steps and not ignored:
+            console.print(Text("Next steps", style="bold"))
+            for f in steps:
+                _steps(console, f, label=f.id)
+        return
+    console.print(Text(title, style="bold"))
+    for f in findings:
+        _block(console, f, multi, ignored)
 
 
 def _findings_table(title: str, findings: list[Finding], multi: bool, ignored: bool = False) -> Table:
@@ -190,9 +232,66 @@ def _findings_table(title: str, findings: list[Finding], multi: bool, ignored: b
     return t
 
 
-def render_text(report: DriftReport, *, width: int = 160, show_stats: bool = False) -> str:
+def _grid(width: int) -> Table:
+    """Label, value: the value wraps at spaces under itself (a hanging indent)."""
+    g = Table.grid(padding=(0, 1))
+    g.add_column(width=width, no_wrap=True)
+    g.add_column(overflow="fold")
+    return g
+
+
+def _block(console: Console, f: Finding, multi: bool, ignored: bool) -> None:
+    head = Text()
+    head.append(f.id, style="bold")
+    head.append(f"  {KIND_TEXT[f.kind]}", style="bold")
+    head.append(f" · {_label(f, multi)}")
+    if f.resource.stack and not multi:
+        head.append(f" · stack {f.resource.stack}")
+    if ignored and f.ignored_by:
+        head.append(
+            f" · ignored by #{f.ignored_by.index}"
+            + (f" ({f.ignored_by.owner})" if f.ignored_by.owner else "")
+        )
+    console.print(head)
+    for i, (prop, desired, live, cause, who, when) in enumerate(rows(f)):
+        console.print(Text("  " + prop), overflow="fold")
+        g = _grid(9)
+        moved = f.changes and i < len(f.changes) and f.changes[i].op == MOVED
+        g.add_row("    " + ("from" if moved else "state"), Text(desired))
+        g.add_row("    " + ("to" if moved else "Cato"), Text(live))
+        by = cause if who == "—" else f"{cause}: {who}" + (f", {when}" if when != "—" else "")
+        g.add_row(
+            "    " + ("by" if moved else "cause"), Text(by, style=CAUSE_STYLE.get(cause.split(" ")[0], ""))
+        )
+        console.print(g)
+    if not ignored:
+        _steps(console, f)
+    console.print()
+
+
+def _steps(console: Console, f: Finding, label: str | None = None) -> None:
+    command, how, accept = next_steps(f)
+    if label:
+        console.print(Text(label, style="bold"))
+    if command:
+        console.print(Text("  revert:", style="bold"))
+        # One line, never wrapped by us: copy it whole.
+        console.print(Text("    " + command), soft_wrap=True, overflow="ignore", crop=False)
+    else:
+        g = _grid(9)
+        g.add_row("  revert:", Text(how))
+        console.print(g)
+    if accept:
+        g = _grid(9)
+        g.add_row("  accept:", Text(accept))
+        console.print(g)
+
+
+def render_text(
+    report: DriftReport, *, width: int = 160, show_stats: bool = False, show_ignored: bool = False
+) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
-    render_rich(report, console, show_stats=show_stats)
+    render_rich(report, console, show_stats=show_stats, show_ignored=show_ignored)
     return console.export_text()
 
 
@@ -206,7 +305,7 @@ def md_code(v: Any, width: int = 80) -> str:
     return "—" if t == "—" else f"`{md(t).replace('`', 'ʼ')}`"
 
 
-def render_markdown(report: DriftReport) -> str:
+def render_markdown(report: DriftReport, *, show_ignored: bool = False) -> str:
     multi = len(report.stacks) > 1
     s = report.summary()
     lines = ["## Cato drift report", ""]
@@ -229,10 +328,16 @@ def render_markdown(report: DriftReport) -> str:
         causes = ", ".join(f"{n} {k}" for k, n in s["by_cause"].items() if n)
         lines += [f"**{s['findings']} finding(s)**: {kinds}. Causes: {causes}.", ""]
         lines += _md_findings(report.active, multi)
+        lines += ["", "### Next steps", ""]
+        for f in report.active:
+            lines += _md_steps(f)
     if report.ignored:
-        lines += ["", f"<details><summary>{len(report.ignored)} ignored finding(s)</summary>", ""]
-        lines += _md_findings(report.ignored, multi)
-        lines += ["", "</details>"]
+        if show_ignored:
+            lines += ["", f"<details><summary>{len(report.ignored)} ignored finding(s)</summary>", ""]
+            lines += _md_findings(report.ignored, multi)
+            lines += ["", "</details>"]
+        else:
+            lines += ["", f"{md(ignored_summary(report))} (`--show-ignored` lists them)."]
     if report.expired_ignores:
         lines += [
             "",
@@ -275,4 +380,33 @@ def _md_findings(findings: list[Finding], multi: bool) -> list[str]:
                 f"| {fid} | {res} | `{md(prop)}` | {md_code(desired) if desired not in ('present', 'absent') else desired} "
                 f"| {md_code(live) if live not in ('present', 'absent') else live} | {md(cause)} | {md(who)} | {md(when)} |"
             )
+    return out
+
+
+def _md_steps(f: Finding) -> list[str]:
+    a = f.actions
+    if a is None:
+        return []
+    out = [f"<details><summary><code>{f.id}</code> {md(_label(f, False))}: revert or accept</summary>", ""]
+    if a.revert.command:
+        out += ["**Revert:**", "", "```sh", a.revert.command, "```", "", md(a.revert.how), ""]
+    else:
+        out += [f"**Revert:** {md(a.revert.how)}", ""]
+    out += [f"**Accept:** {md(a.accept.how)}", ""]
+    if a.accept.command:
+        out += ["```sh", a.accept.command, "```", ""]
+    if a.accept.adopt:
+        out += ["```python", a.accept.adopt, "```", ""]
+    if a.accept.patch:
+        out += ["Patch (`git apply`):", "", "```diff", a.accept.patch.rstrip("\n"), "```", ""]
+    out += [
+        "Or ignore it (`.catoiacignore`):",
+        "",
+        "```yaml",
+        a.accept.ignore.rstrip("\n"),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     return out

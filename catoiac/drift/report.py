@@ -100,6 +100,8 @@ class Finding:
     ignored_by: IgnoreEntry | None = None
     ignored_changes: dict[int, IgnoreEntry] = field(default_factory=dict)
     expired_ignores: list[IgnoreEntry] = field(default_factory=list)
+    actions: Any = None  # actions.Actions: revert and accept
+    timeline: list[AuditRecord] = field(default_factory=list)  # the resource's records, oldest first
 
     @property
     def id(self) -> str:
@@ -145,7 +147,25 @@ class Finding:
             "attribution": self.attribution.to_dict(),
             "ignored": self.ignored_by is not None,
             "ignored_by": self.ignored_by.to_dict() if self.ignored_by else None,
+            "actions": self.actions.to_dict() if self.actions is not None else None,
+            "timeline": [timeline_entry(r) for r in self.timeline],
         }
+
+
+def timeline_entry(r: AuditRecord) -> dict[str, Any]:
+    return {
+        "time": iso(r.time),
+        "actor": {"kind": r.actor_kind, "id": r.actor_id, "name": r.actor_name},
+        "change_type": r.change_type,
+        "object": {
+            "id": r.object_id,
+            "name": r.object_name,
+            "type": r.object_type,
+            "model_type": r.model_type,
+        },
+        "before": dict(sorted(r.before.items())),
+        "after": dict(sorted(r.after.items())),
+    }
 
 
 @dataclass
@@ -192,6 +212,7 @@ class DriftReport:
     api_calls: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)  # resources that could not be read
     warnings: list[str] = field(default_factory=list)  # the report is complete, but less useful
+    ignore_written: dict[str, Any] | None = None  # what --write-ignore added to the ignore file
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -247,6 +268,7 @@ class DriftReport:
             "api_calls": dict(sorted(self.api_calls.items())),
             "errors": self.errors,
             "warnings": self.warnings,
+            "ignore_written": self.ignore_written,
         }
 
     def to_json(self) -> str:

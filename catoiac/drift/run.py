@@ -6,6 +6,7 @@ Never writes anything: no ``pulumi up``/``refresh``, no state change, no Cato mu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..resources.specs.socket_interface import part_of_site
 from ..secrets import is_secret_field, mask_fields
 from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stack_config_value
 from . import devices as _devices  # noqa: F401  (registers the "devices" collection)
+from .actions import DEFAULT_IGNORE_DAYS, Context, ImportMarker, actions, default_owner
 from .audit import (
     AUDIT_MODELS,
     SKEW,
@@ -44,9 +46,9 @@ from .audit import (
     infer_own_key,
     pick,
 )
-from .compare import MOVED, Change, ItemIds, compare
-from .devices import FACT_CHECKS
-from .ignore import IgnoreEntry, judge, today_utc
+from .compare import MOVED, REMOVED, Change, ItemIds, compare, live_places, moved_out
+from .devices import FACT_CHECKS, FACT_READS
+from .ignore import IgnoreEntry, append, judge, today_utc
 from .report import (
     DELETED,
     DEVICE,
@@ -68,6 +70,8 @@ FATAL = (AuthenticationError, ConfigurationError, UnreachableError)
 _CHANGES = ("MODIFIED", "ENABLED", "DISABLED")  # record types that change a property in place
 WINDOW_MARGIN = timedelta(seconds=60)  # start a little before the update: its own records help find our key
 DEFAULT_WINDOW = timedelta(days=1)  # when a state says nothing about when it was last updated
+TIMELINE = 50  # audit records kept per finding for its timeline (the newest)
+WORKERS = 8  # reads and comparisons side by side: threads that mostly wait on the API, not more cores
 
 # Live objects a spec's collection holds that no resource of that spec can manage.
 UNMANAGEABLE: dict[str, Callable[[Mapping[str, Any]], bool]] = {
@@ -130,6 +134,12 @@ class DriftOptions:
     # Types scanned for unmanaged objects: None = the types the stacks manage; ["all"] = every type.
     unmanaged_types: list[str] | None = None
     today: date | None = None
+    # Ignore entries the report suggests (and --write-ignore writes): who owns them, until when.
+    owner: str | None = None
+    expires: date | None = None
+    # --write-ignore: add an entry per unmanaged object not ignored yet to this file (the brownfield
+    # baseline, as driftctl's gen-driftignore): from then on only new unmanaged objects are drift.
+    write_ignore: str | None = None
 
 
 @dataclass
@@ -213,6 +223,7 @@ class DriftRun:
         self.interest = Interest()
         self.targets: dict[int, list[Target]] = {}  # per finding (by id()), one per change or one for all
         self.written: dict[int, datetime] = {}  # per finding: when the state last wrote the resource
+        self.sides: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # (desired, live)
         self.errors: list[dict[str, str]] = []
         self.warnings: list[str] = []
 
@@ -222,9 +233,13 @@ class DriftRun:
 
     # -- findings -------------------------------------------------------------------------------
     def findings(self) -> tuple[list[Finding], list[Coverage]]:
+        """Compare every resource, then scan for unmanaged objects. Resources of one spec are compared
+        in order on one thread, specs side by side: while one waits for its collection (a policy
+        query, paged lookups, devices) another canonicalises (the read path loads each collection
+        once, whoever asks first). Collections only the scan needs are read meanwhile too."""
         reader = self.session.reader
-        findings: list[Finding] = []
         managed: dict[str, set[str]] = {}
+        groups: dict[str, list[tuple[StackState, StateResource, Any]]] = {}
         for stack in self.stacks:
             for res in stack.resources:
                 spec = SPECS.get(res.spec_name)
@@ -233,23 +248,38 @@ class DriftRun:
                     continue
                 owns = MANAGED_IDS.get(res.spec_name, lambda r: {r.id})(res)
                 managed.setdefault(res.spec_name, set()).update(owns)
-                try:
-                    findings += self._compare(stack, res, spec)
-                except FATAL:
-                    raise  # the key, the account or the endpoint is wrong: every resource would fail alike
-                except (CatoError, KeyError, TypeError, ValueError) as e:
-                    # One unreadable resource must not hide the others; the report says it is incomplete.
-                    self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
-        coverage: list[Coverage] = []
+                groups.setdefault(res.spec_name, []).append((stack, res, spec))
+        scan: set[str] = set()
         if self.opts.unmanaged:
             wanted = self.opts.unmanaged_types
+            # Only what the stacks manage by default: some types cost a call per site (BGP peers).
             scan = set(SPECS) if wanted and "all" in wanted else set(wanted or managed)
+        scan_only = sorted({SPECS[n].kind for n in scan if n in SPECS and n not in groups} & set(LOADERS))
+        # Every collection the specs read first, asked for at once: the comparisons then wait on the
+        # slowest read, not on the sum of them (a policy's read no longer waits for its desired side to
+        # be canonicalised).
+        early = {SPECS[n].kind for n in groups} | {k for n in groups for k in FACT_READS.get(n, ())}
+        early = sorted(early & set(LOADERS) - set(scan_only))
+        loaded: dict[str, Future] = {}
+        workers = max(1, min(WORKERS, len(groups) + len(early) + len(scan_only)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for kind in [*early, *scan_only]:
+                loaded[kind] = pool.submit(reader.get, kind)
+            parts = list(pool.map(self._compare_group, groups.values()))
+            for future in loaded.values():
+                future.exception()  # wait; a failure is reported below (the scan) or per resource
+        findings = [f for part in parts for f in part]
+        self.errors.sort(key=lambda e: e["urn"])  # threads finish in any order; the report does not
+        coverage: list[Coverage] = []
+        if self.opts.unmanaged:
             for name, spec in sorted(SPECS.items()):
-                # Only what the stacks manage by default: some types cost a call per site (BGP peers).
                 if spec.kind not in LOADERS or name not in scan:
                     continue
                 self._step(f"reading {spec.kind}")
                 try:
+                    failed = loaded[spec.kind].exception() if spec.kind in scan_only else None
+                    if failed is not None:
+                        raise failed  # the read already failed: do not ask again
                     collection = reader.get(spec.kind)
                 except FATAL:
                     raise  # nothing can be read: fail the run, not each resource
@@ -275,6 +305,18 @@ class DriftRun:
                     findings.append(f)
         return findings, coverage
 
+    def _compare_group(self, items: list[tuple[StackState, StateResource, Any]]) -> list[Finding]:
+        out: list[Finding] = []
+        for stack, res, spec in items:
+            try:
+                out += self._compare(stack, res, spec)
+            except FATAL:
+                raise  # the key, the account or the endpoint is wrong: every resource would fail alike
+            except (CatoError, KeyError, TypeError, ValueError) as e:
+                # One unreadable resource must not hide the others; the report says it is incomplete.
+                self.errors.append({"urn": res.urn, "error": f"{type(e).__name__}: {e}"})
+        return out
+
     def _target(self, spec_name: str, oid: str | None, names: list[Any]) -> Target:
         model = AUDIT_MODELS.get(spec_name, AuditModel((), ()))
         return Target(
@@ -286,12 +328,17 @@ class DriftRun:
 
     def _compare(self, stack: StackState, res, spec) -> list[Finding]:
         engine = Engine(spec, lambda: self.session)
-        desired = engine.canonical(engine.inputs_of(res.inputs))
+        declared = engine.inputs_of(res.inputs)
+        desired = engine.canonical(declared)
         props = res.outputs or res.inputs  # a read gets the outputs, as Pulumi's refresh does
         live_outputs: Mapping[str, Any] = {}
         if spec.read_live is not None:
             found = spec.read_live(self.session, res.id, props)
-            live = None if found is None else engine.canonical(found[0])
+            # Equal inputs have equal canonical forms: a policy that has not drifted is not
+            # canonicalised twice (thousands of rules).
+            # Only the spec's inputs: a read may add keys for Pulumi's check (a policy's stray rule ids).
+            got = None if found is None else engine.inputs_of(found[0])
+            live = None if got is None else desired if got == declared else engine.canonical(got)
             live_outputs = {} if found is None else found[1]
             raw_live = None
         else:
@@ -322,7 +369,13 @@ class DriftRun:
                 )
             return [f]
         out = []
-        changes = [_masked(c) for c in compare(res.spec_name, desired, live, ids)]
+        changes = compare(res.spec_name, desired, live, ids)
+        if spec.read_live is not None and any(c.op == REMOVED and c.item_type == "rule" for c in changes):
+            collection = self.session.reader.get(spec.kind)  # already read by read_live
+            changes = moved_out(
+                changes, desired, ids.desired.get("rule") or {}, lambda: live_places(collection)
+            )
+        changes = [_masked(c) for c in changes]
         model = AUDIT_MODELS.get(res.spec_name, AuditModel((), ()))
         for kind, group in (
             (MODIFIED, [c for c in changes if c.op != MOVED]),
@@ -332,6 +385,7 @@ class DriftRun:
                 continue
             f = Finding(kind, ref, changes=group)
             self.targets[id(f)] = [self._change_target(base, model, ids, c) for c in group]
+            self.sides[id(f)] = (desired, live)
             if res.modified or res.created:
                 self.written[id(f)] = res.modified or res.created
             out.append(f)
@@ -369,6 +423,7 @@ class DriftRun:
             return
         index = RecordIndex(records)
         for f in findings:
+            f.timeline = self._timeline(f, index)
             targets = self.targets.get(id(f), [])
             if f.kind in (MODIFIED, REORDERED):
                 since = self.written.get(id(f))
@@ -396,6 +451,13 @@ class DriftRun:
                 fields = set().union(*(audit_fields(x.property) for x in f.facts))
                 rec = pick([r for r in related if fields & (set(r.after) | set(r.before))])
                 f.attribution = Attribution.of(rec, own)
+
+    def _timeline(self, f: Finding, index: RecordIndex) -> list[AuditRecord]:
+        found: dict[str, AuditRecord] = {}
+        for t in self.targets.get(id(f), []):
+            for r in t.related(index):
+                found[r.hash] = r
+        return sorted(found.values(), key=lambda r: r.sort_key)[-TIMELINE:]
 
     def _attribute_change(
         self, target: Target, c: Change, index: RecordIndex, own: OwnKey | None, since: datetime | None = None
@@ -442,6 +504,78 @@ class DriftRun:
                 expired[e.index] = (e, [])
         return [expired[k] for k in sorted(expired)]
 
+    def write_ignore(self, findings: list[Finding], today: date) -> dict[str, Any]:
+        """Accept the unmanaged set as it stands: one entry per unmanaged object that nothing ignores
+        yet, selected by type and id (a new object, even of the same name, is drift again), with an
+        owner and an expiry."""
+        path = str(self.opts.write_ignore)
+        new = [f for f in findings if f.kind == UNMANAGED and f.ignored_by is None]
+        owner = self.opts.owner or default_owner(self.opts.cwd)
+        expires = self.opts.expires or today + timedelta(days=DEFAULT_IGNORE_DAYS)
+        entries = [
+            {"type": f.resource.type, "id": str(f.resource.cato_id), "kind": UNMANAGED, "owner": owner,
+             "expires": expires,
+             "reason": f"{f.resource.cato_name or f.resource.cato_id}: unmanaged when the baseline was written "
+                       f"on {today.isoformat()} (catoiac drift --write-ignore)"}
+            for f in new
+        ]  # fmt: skip
+        if entries:
+            header = (
+                f"catoiac drift --write-ignore on {today.isoformat()}: {len(entries)} unmanaged object(s)"
+            )
+            self.opts.ignore_entries = append(path, entries, header)
+        return {"file": path, "entries": len(entries), "findings": [f.id for f in new], "owner": owner,
+                "expires": expires.isoformat()}  # fmt: skip
+
+    # -- next steps -------------------------------------------------------------------------------------
+    def add_actions(self, findings: list[Finding]) -> None:
+        """Revert and accept for every finding (see ``actions``)."""
+        deps: dict[str, set[str]] = {}
+        for stack in self.stacks:
+            for res in stack.resources:
+                deps[res.urn] = {u for urns in res.property_dependencies.values() for u in urns or ()}
+        ctx = Context(
+            cwd=self.opts.cwd,
+            state_files=list(self.opts.state_files),
+            owner=self.opts.owner or default_owner(self.opts.cwd),
+            expires=self.opts.expires,
+            deleted={f.resource.urn for f in findings if f.kind == DELETED and f.resource.urn},
+            depends_on=deps,
+            unmanaged={
+                (f.resource.type, str(f.resource.cato_id)): f for f in findings if f.kind == UNMANAGED
+            },
+            live_inputs=self._live_inputs,
+            import_id=self._import_id,
+            sides=self.sides,
+            marker=ImportMarker.find(self.opts.cwd),
+        )
+        stacks = list(self.opts.stacks) if self.opts.state_files else [s.name for s in self.stacks]
+        for f in findings:
+            f.actions = actions(f, ctx, stacks)
+
+    @staticmethod
+    def _import_id(f: Finding) -> str:
+        spec = SPECS.get(f.resource.type)
+        if spec is not None and f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning it
+            return f"{spec.kind}:" + str(f.resource.cato_name or "").replace("\\", "\\\\").replace(",", "\\,")
+        return str(f.resource.cato_id)
+
+    def _live_inputs(self, f: Finding) -> Mapping[str, Any] | None:
+        """An unmanaged object's inputs as a resource would declare them (for adopting it)."""
+        spec = SPECS.get(f.resource.type)
+        if spec is None or f.resource.cato_id is None:
+            return None
+        engine = Engine(spec, lambda: self.session)
+        try:
+            if f.resource.type in UNMANAGED_ITEM:  # a section: a policy resource owning just it
+                found = spec.read_live(self.session, self._import_id(f), {})
+                inputs = None if found is None else engine.canonical(found[0])
+            else:
+                inputs = engine.live_inputs(self.session, str(f.resource.cato_id))
+            return None if inputs is None else mask_fields(inputs)  # a BGP peer's MD5 key: [secret]
+        except (CatoError, KeyError, TypeError, ValueError):
+            return None  # the snippet is a convenience: the finding stands without it
+
     # -- the whole run ------------------------------------------------------------------------------------
     def run(self) -> DriftReport:
         now = datetime.now(UTC)
@@ -486,7 +620,12 @@ class DriftRun:
                 self.attribute(findings, records, own)
         else:
             self.attribute(findings, [], own)
-        expired = self.apply_ignores(findings, self.opts.today or today_utc())
+        today = self.opts.today or today_utc()
+        expired = self.apply_ignores(findings, today)
+        written = self.write_ignore(findings, today) if self.opts.write_ignore else None
+        if written is not None:
+            expired = self.apply_ignores(findings, today)  # judged again, with the new entries
+        self.add_actions(findings)
         stats = self.client.stats.to_dict()
         return DriftReport(
             account_id=self.client.config.account_id,
@@ -501,6 +640,7 @@ class DriftRun:
             api_calls={op: s["calls"] for op, s in stats.items()},
             errors=self.errors,
             warnings=self.warnings,
+            ignore_written=written,
         )
 
     def _without_feed(

@@ -111,6 +111,11 @@ Resolver = Callable[[str, Mapping[str, str]], str]
 Shown = Callable[[str, str], "bool | Mapping[str, str]"]
 
 
+def _sorted_list(f: _Field) -> bool:
+    """Lists of refs and scalars are sets to Cato: compared sorted. Lists of objects keep their order."""
+    return is_ref(f.named) or not isinstance(f.named, GraphQLInputObjectType)
+
+
 def _sort_key(v: Any) -> Any:
     return tuple(sorted(v.items())) if isinstance(v, dict) else (str(type(v)), v)
 
@@ -156,6 +161,8 @@ class InputModel:
         self.overrides = dict(overrides or {})
         self._plans: dict[str, list[_Field]] = {}
         self._defaults: dict[tuple[str, str], Any] = {}
+        self._canon_fns: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
+        self._live_fns: dict[str, Callable[[Mapping[str, Any], Any], dict[str, Any]]] = {}
 
     def fields(self, t: GraphQLInputObjectType) -> list[_Field]:
         if t.name not in self._plans:
@@ -222,19 +229,51 @@ class InputModel:
         return [conv(v) for v in value] if f.is_list else conv(value)
 
     # -- canonical form -----------------------------------------------------------------------
+    # A policy has thousands of rule bodies, each canonicalised on every read and diff: each type is
+    # compiled once into a flat plan (per field: key, leaf converter, list/sort flags, canonical
+    # default), so a body costs one loop per object instead of a walk asking the schema each time.
     def canonical(self, value: Mapping[str, Any]) -> dict[str, Any]:
-        return self._canon_object(self.type, value)
+        return self._canon_fn(self.type)(value)
 
-    def _canon_object(self, t: GraphQLInputObjectType, value: Mapping[str, Any]) -> dict[str, Any]:
-        out = {}
+    def _canon_fn(self, t: GraphQLInputObjectType) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        fn = self._canon_fns.get(t.name)
+        if fn is not None:
+            return fn
+        plan: list[tuple[str, Callable[[Any], Any] | None, bool, bool, Any]] = []
         for f in self.fields(t):
-            v = self._canon_field(f, value.get(f.key))
-            if v is not None and v == self._canon_default(t, f):
-                continue
-            if v is None or v == [] or v == {}:
-                continue
-            out[f.key] = v
-        return out
+            conv = self._canon_conv(f)
+            plan.append((f.key, conv, f.is_list, f.is_list and _sorted_list(f), self._canon_default(t, f)))
+
+        def canon(value: Mapping[str, Any]) -> dict[str, Any]:
+            out = {}
+            get = value.get
+            for key, conv, is_list, sort, default in plan:
+                v = get(key)
+                if v is None:
+                    continue
+                if is_list:
+                    v = [conv(x) for x in v] if conv is not None else list(v)
+                    if sort:
+                        v.sort(key=_sort_key)
+                elif conv is not None:
+                    v = conv(v)
+                if v == default or v == [] or v == {}:  # noqa: PLC1901 - [] and {} alike
+                    continue
+                out[key] = v
+            return out
+
+        self._canon_fns[t.name] = canon
+        return canon
+
+    def _canon_conv(self, f: _Field) -> Callable[[Any], Any] | None:
+        """How one value of field ``f`` becomes canonical (None: as it is)."""
+        if is_ref(f.named):
+            return ref_item
+        if isinstance(f.named, GraphQLInputObjectType):
+            return self._canon_fn(f.named)
+        if f.named.name in TEXT_NUMBERS:
+            return str
+        return None
 
     def _canon_default(self, t: GraphQLInputObjectType, f: _Field) -> Any:
         """The canonical form of a field's default (None if it has none), computed once."""
@@ -249,21 +288,11 @@ class InputModel:
     def _canon_field(self, f: _Field, v: Any) -> Any:
         if v is None:
             return None
+        conv = self._canon_conv(f)
         if f.is_list:
-            items = [self._canon_leaf(f, x) for x in v]
-            if is_ref(f.named) or not isinstance(f.named, GraphQLInputObjectType):
-                items = sorted(items, key=_sort_key)
-            return items
-        return self._canon_leaf(f, v)
-
-    def _canon_leaf(self, f: _Field, v: Any) -> Any:
-        if is_ref(f.named):
-            return ref_item(v)
-        if isinstance(f.named, GraphQLInputObjectType):
-            return self._canon_object(f.named, v)
-        if f.named.name in TEXT_NUMBERS:
-            return str(v)
-        return v
+            items = [conv(x) for x in v] if conv is not None else list(v)
+            return sorted(items, key=_sort_key) if _sorted_list(f) else items
+        return v if conv is None else conv(v)
 
     # -- GraphQL input ------------------------------------------------------------------------
     def to_graphql(
@@ -320,37 +349,63 @@ class InputModel:
     def from_live(self, live: Mapping[str, Any], by_id: Shown = lambda t, i: False) -> dict:
         """A live object (output type) -> canonical inputs. ``by_id(ref type, id)`` says how to show
         a reference: True by id (the prior inputs named that object by id), a mapping as that
-        mapping (a site-scoped form), anything else by name."""
-        return self.canonical(self._live_object(self.type, live, by_id))
+        mapping (a site-scoped form), anything else by name. One pass: the live object is converted
+        and made canonical together (a compiled plan per type, as ``canonical``)."""
+        return self._live_fn(self.type)(live, by_id)
 
-    def _live_object(self, t: GraphQLInputObjectType, live: Mapping[str, Any], by_id) -> dict[str, Any]:
-        out = {}
+    def _live_fn(self, t: GraphQLInputObjectType) -> Callable[[Mapping[str, Any], Any], dict[str, Any]]:
+        fn = self._live_fns.get(t.name)
+        if fn is not None:
+            return fn
+        plan: list[tuple[str, str, Callable[[Any, Any], Any] | None, bool, bool, Any]] = []
         for f in self.fields(t):
-            v = live.get(f.name)
-            if v is None:
-                continue
-            out[f.key] = (
-                [self._live_leaf(f, x, by_id) for x in v] if f.is_list else self._live_leaf(f, v, by_id)
-            )
-        return out
+            plan.append(
+                (f.name, f.key, self._live_conv(f), f.is_list, f.is_list and _sorted_list(f),
+                 self._canon_default(t, f))
+            )  # fmt: skip
 
-    def _live_leaf(self, f: _Field, v: Any, by_id) -> Any:
+        def convert(live: Mapping[str, Any], by_id) -> dict[str, Any]:
+            out = {}
+            get = live.get
+            for name, key, conv, is_list, sort, default in plan:
+                v = get(name)
+                if v is None:
+                    continue
+                if is_list:
+                    v = [conv(x, by_id) for x in v] if conv is not None else list(v)
+                    if sort:
+                        v.sort(key=_sort_key)
+                elif conv is not None:
+                    v = conv(v, by_id)
+                if v == default or v == [] or v == {}:  # noqa: PLC1901
+                    continue
+                out[key] = v
+            return out
+
+        self._live_fns[t.name] = convert
+        return convert
+
+    def _live_conv(self, f: _Field) -> Callable[[Any, Any], Any] | None:
         if is_ref(f.named):
-            rid = str(v.get("id") or "")
-            # A callable that says it wants the live name (``with_name``) gets it: it may then need
-            # no read to tell whether the name is one the prior inputs used.
-            args = (
-                (f.named.name, rid, v.get("name"))
-                if getattr(by_id, "with_name", False)
-                else (f.named.name, rid)
-            )
-            shown = by_id(*args)
-            if isinstance(shown, Mapping):
-                return dict(shown)
-            return {"id": rid} if (shown or not v.get("name")) else {"name": v["name"]}
+            ref_type = f.named.name
+
+            def ref(v: Mapping[str, Any], by_id) -> dict[str, str]:
+                rid = str(v.get("id") or "")
+                name = v.get("name")
+                # A callable that says it wants the live name (``with_name``) gets it: it may then
+                # need no read to tell whether the name is one the prior inputs used.
+                wants_name = getattr(by_id, "with_name", False)
+                shown = by_id(ref_type, rid, name) if wants_name else by_id(ref_type, rid)
+                if isinstance(shown, Mapping):
+                    return dict(shown)
+                return {"id": rid} if (shown or not name) else {"name": str(name)}
+
+            return ref
         if isinstance(f.named, GraphQLInputObjectType):
-            return self._live_object(f.named, v, by_id)
-        return v
+            return self._live_fn(f.named)
+        if f.named.name in TEXT_NUMBERS:
+            return lambda v, _by_id: str(v)
+        return None
 
     # -- references ---------------------------------------------------------------------------
     def refs(self, value: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, str, dict[str, str]]]:

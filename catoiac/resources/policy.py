@@ -248,15 +248,20 @@ for _kind in KINDS.values():
 
 
 def _live_sections(
-    kind: PolicyKind, collection: Mapping[str, Mapping[str, Any]], by_id, owned: set[Ref] | None = None
+    kind: PolicyKind,
+    collection: Mapping[str, Mapping[str, Any]],
+    by_id,
+    owned: set[Ref] | None = None,
+    rules: set[Ref] = frozenset(),  # type: ignore[assignment]
 ) -> list[Section]:
-    """The policy as planner data; rule bodies only for ``owned`` sections (all if None): others'
-    rules are only positioned around, and converting 500 bodies is most of a refresh's time."""
+    """The policy as planner data; rule bodies only for ``owned`` sections (all if None) and the
+    ``rules`` named: others' rules are only positioned around, and converting 500 bodies is most of
+    a refresh's time."""
 
     model = kind.rule
 
     def rule(sid: str, r: Mapping[str, Any]) -> Rule:
-        if not ((owned is None or sid in owned) and "live" in r):
+        if not ((owned is None or sid in owned or r["id"] in rules) and "live" in r):
             return Rule(r["id"], r["name"], {}, r["system"])
         body = model.from_live(r["live"], by_id)
         body.pop(model.sub_key, None)  # sub-rules are planned as Rule.subs, with their ids
@@ -272,10 +277,28 @@ def _full(kind: PolicyKind, r: Rule) -> dict[str, Any]:
 
 
 def _mine(kind: PolicyKind, collection, by_id, rid: str | None, olds) -> tuple[list[Section], set[Ref]]:
-    """The live policy with the bodies of the owned sections, and the owned section ids."""
+    """The live policy with the bodies of the owned sections (and of stray rules), and the owned
+    section ids."""
     layout = _live_sections(kind, collection, by_id, owned=set())
     owned = _owned(kind, rid, olds, layout) if olds is not None else set()
-    return _live_sections(kind, collection, by_id, owned), owned
+    return _live_sections(kind, collection, by_id, owned, _strays(olds, layout, owned)), owned
+
+
+def _strays(props: Mapping[str, Any] | None, live: list[Section], owned: set[Ref]) -> set[Ref]:
+    """This resource's rules (by the ids its ``rule_ids`` output recorded) that sit in a section it
+    does not own: moved there out of band (say, to FIRST_IN_POLICY). They stay this resource's: a
+    refresh keeps their ids, and the next apply moves them back (instead of failing on their name)."""
+    ids = (props or {}).get("rule_ids")
+    if not isinstance(ids, Mapping) or not ids:
+        return set()
+    recorded = {str(v) for v in ids.values()}
+    return {
+        r.id
+        for s in live
+        if not (s.id and s.id in owned)
+        for r in s.rules
+        if r.id in recorded and not r.system
+    }
 
 
 def _id_refs(kind: PolicyKind, inputs: Mapping[str, Any] | None, reader: AccountReader | None = None):
@@ -344,7 +367,15 @@ def read_live(kind: PolicyKind, session: Session, rid: str, props: Mapping[str, 
     }
     if props.get("after_section") is not None:
         inputs["after_section"] = props["after_section"]
-    return inputs, _outputs(kind, rid, inputs, mine)
+    outputs = _outputs(kind, rid, inputs, mine)
+    strays = _strays(props, live, owned)  # not in the sections (not where declared), still ours
+    if strays:
+        ids = {r.name: str(r.id) for s in live for r in s.rules if r.id in strays}
+        outputs["rule_ids"] |= ids
+        # Pulumi's check after a refresh gets these inputs, not the outputs: without the ids there the
+        # preview would refuse the rule's name as another section's. No diff compares this key.
+        inputs["rule_ids"] = ids
+    return inputs, outputs
 
 
 def discover(kind: PolicyKind, session: Session, by_id=None) -> tuple[str, dict[str, Any]] | None:
@@ -441,14 +472,19 @@ def preview_problems(
         recovered = {s.id for s in live if s.id and s.id not in owned and owns(s.id)}  # the journal's
         if recovered:
             owned |= recovered
-            live = _live_sections(kind, collection, by_id, owned)
-        foreign = sum(len([r for r in s.rules if not r.system]) for s in live if not (s.id and s.id in owned))
+            live = _live_sections(kind, collection, by_id, owned, _strays(olds, live, owned))
+        strays = _strays(olds, live, owned)  # ours, moved out of band: apply moves them back
+        foreign = sum(
+            len([r for r in s.rules if not r.system and r.id not in strays])
+            for s in live
+            if not (s.id and s.id in owned)
+        )
         wanted = sum(len(d.get("rules") or []) for d in desired)
         if foreign + wanted > MAX_RULES_PER_POLICY:
             return [("sections", f"the policy would hold {foreign + wanted} rules ({foreign} of others, {wanted} "
                      f"here): Cato allows {MAX_RULES_PER_POLICY} per policy; remove some")]  # fmt: skip
         _refuse_foreign(kind, whose, live, owned, desired)
-        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False,
+        plan(live, owned, desired, after_section=news.get("after_section"), deleting=False, rules=strays,
              sub_key=kind.rule.sub_key)  # fmt: skip
     except PlanError as e:
         head, sep, rest = e.message.partition(": ")
@@ -668,10 +704,11 @@ def apply(
     if recovered:
         logger.info("%s: adopting sections an interrupted run published: %s", rid, sorted(recovered))
         owned |= recovered
-        live = _live_sections(kind, collection, by_id, owned)
+        live = _live_sections(kind, collection, by_id, owned, _strays(olds, live, owned))
     _refuse_foreign(kind, _journal_whose(claim), live, owned, desired)
+    strays = _strays(olds, live, owned)
     sub_key = kind.rule.sub_key
-    ops = plan(live, owned, desired, after_section=after, deleting=deleting, sub_key=sub_key)
+    ops = plan(live, owned, desired, after_section=after, deleting=deleting, rules=strays, sub_key=sub_key)
     if not ops:
         mine = [s for s in live if s.id in owned]
         if claim is not None and deleting:
@@ -685,9 +722,13 @@ def apply(
         rev.discard_leftovers()
         layout = rev.open(f"pulumi: {_summary(ops)}")
         if _layout(layout) != _layout(collection):  # someone published since our read: plan again
-            live = _live_sections(kind, rev.read(), by_id, owned)
+            layout = rev.read()
+            live = _live_sections(kind, layout, by_id, owned, strays)
             owned = {s.id for s in live if s.id in owned}
-            ops = plan(live, owned, desired, after_section=after, deleting=deleting, sub_key=sub_key)
+            strays = _strays(olds, live, owned)
+            ops = plan(
+                live, owned, desired, after_section=after, deleting=deleting, rules=strays, sub_key=sub_key
+            )
         for op in ops:
             lifeline.ensure_alive(fresh=False)
             try:

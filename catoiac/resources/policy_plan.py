@@ -132,16 +132,21 @@ def plan(
     *,
     after_section: str | None = None,
     deleting: bool = False,
+    rules: Iterable[Ref] = (),
     sub_key: str | None = None,
 ) -> list[Op]:
     """Operations taking the owned sections of ``live`` to ``desired`` ([{name, rules: [body]}]).
+    ``rules``: ids of rules this resource owns that sit in a section it does not own (moved there out
+    of band): moved back where declared. One no longer declared is released, left where it is: it
+    sits in someone else's section now (accepting such a move is deleting the rule from the code).
     ``sub_key``: the rule input holding sub-rules (their live state is ``Rule.subs``).
     Raises PlanError, before anything is written, when the desired policy cannot be applied."""
     owned = set(owned)
+    strays = set(rules)
     first = live[0].id if live and live[0].id else None  # Cato keeps the first section first
     mine = [s for s in live if s.id and s.id in owned]
     theirs = [s for s in live if not (s.id and s.id in owned)]
-    _validate(live, mine, theirs, desired)
+    _validate(live, mine, theirs, desired, strays)
     anchor = None
     if after_section is not None and not mine and desired:  # only needed to place the first section
         anchor = next((s.id for s in theirs if s.id and s.name == after_section), None)
@@ -166,6 +171,7 @@ def plan(
 
     # Rules: by name, then an unmatched desired rule takes the unmatched live rule at its place.
     live_rules = {r.name: r for s in mine for r in s.rules if not r.system}
+    live_rules |= {r.name: r for s in theirs for r in s.rules if r.id in strays}
     wanted = {r["name"] for d in desired for r in _desired_rules(d)}
     match: dict[tuple[int, int], Rule] = {}
     for i, d in enumerate(desired):
@@ -202,14 +208,17 @@ def plan(
         _place_rules(ops, i, d, pair.get(i), refs[i], match, sub_key)
 
     # Self-check on a simulated policy before anything is written.
-    if shape(simulate(live, ops), owned) != _expected(live, owned, desired, deleting, first, sub_key):
+    reclaimed = strays & matched
+    if shape(simulate(live, ops), owned) != _expected(
+        live, owned, desired, deleting, first, sub_key, reclaimed
+    ):
         raise PlanError("internal error: the planned operations do not reach the declared policy")
     return ops
 
 
-def _validate(live, mine, theirs, desired) -> None:
+def _validate(live, mine, theirs, desired, strays=frozenset()) -> None:
     their_sections = {s.name: s for s in theirs if s.id}
-    their_rules = {r.name: s for s in theirs for r in s.rules}
+    their_rules = {r.name: s for s in theirs for r in s.rules if r.id not in strays}
     their_rules.update({r.name: s for s in mine for r in s.rules if r.system})
     for i, d in enumerate(desired):
         if d["name"] in their_sections:
@@ -465,8 +474,10 @@ def shape(secs: Sequence[Section], owned: set[Ref]) -> list[Any]:
     return sorted(foreign, key=repr) + mine
 
 
-def _expected(live, owned, desired, deleting, first, sub_key=None) -> list[Any]:
-    foreign = [(s.id, [r.id for r in s.rules]) for s in live if not _owned(s, owned) and (s.id or s.rules)]
+def _expected(live, owned, desired, deleting, first, sub_key=None, strays=frozenset()) -> list[Any]:
+    # Foreign sections keep their rules, but for the strays this resource takes back.
+    kept = [(s, [r.id for r in s.rules if r.id not in strays]) for s in live if not _owned(s, owned)]
+    foreign = [(s.id, ids) for s, ids in kept if s.id or ids]
     mine = []
     for d in desired:
         rules = []

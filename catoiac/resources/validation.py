@@ -7,7 +7,7 @@ import ipaddress
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -194,21 +194,70 @@ def _validator(schema: Mapping[str, Any]):
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     """Fill ``default``s of object properties, recursively (jsonschema only validates), and
     make whole floats integers where the schema wants one: Pulumi sends every number as a float."""
+    return _filler(schema)(value)
+
+
+# A schema is compiled once into a filler (by id, the schema object kept alive beside it): a policy's
+# thousands of rules are filled on every canonical form, and walking the schema and deep-copying
+# each default for each rule was most of a drift run's time. A filled default is made once and
+# copied per use by a function compiled for its shape; a copy is a fresh JSON value, as
+# ``copy.deepcopy`` gave.
+_FILLERS: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
+
+
+def _filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
+    entry = _FILLERS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = _FILLERS[id(schema)] = (schema, _compile_filler(schema))
+    return entry[1]
+
+
+def _maker(v: Any) -> Callable[[], Any]:
+    """A function that returns a fresh copy of the JSON value ``v`` (its shape compiled once)."""
+    if isinstance(v, dict):
+        parts = [(k, _maker(x)) for k, x in v.items()]
+        if all(isinstance(x, list) and not x for x in v.values()):
+            keys = list(v)
+            return lambda: {k: [] for k in keys}  # the common default: an object of empty lists
+        return lambda: {k: make() for k, make in parts}
+    if isinstance(v, list):
+        if not v:
+            return list
+        items = [_maker(x) for x in v]
+        return lambda: [make() for make in items]
+    return lambda: v
+
+
+def _compile_filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
     kind = schema.get("type")
-    wants_int = kind == "integer" or (isinstance(kind, list) and "integer" in kind)  # a Port: "443" or 443
-    if wants_int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if not isinstance(value, dict) or schema.get("type") != "object":
-        if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-            return [apply_defaults(schema["items"], v) for v in value]
-        return value
-    out = dict(value)
-    for name, sub in schema.get("properties", {}).items():
-        if name not in out and "default" in sub:
-            out[name] = copy.deepcopy(sub["default"])
-        if name in out:
-            out[name] = apply_defaults(sub, out[name])
-    return out
+    integer = kind == "integer" or (isinstance(kind, list) and "integer" in kind)  # a Port: "443" or 443
+    obj = schema.get("type") == "object"
+    items = schema.get("items")
+    each = _filler(items) if isinstance(items, Mapping) else None
+    props: list[tuple[str, Callable[[], Any] | None, Callable[[Any], Any]]] = []
+    if obj:
+        for name, sub in schema.get("properties", {}).items():
+            sub_fill = _filler(sub)
+            has = "default" in sub
+            make = _maker(sub_fill(copy.deepcopy(sub["default"]))) if has else None
+            props.append((name, make, sub_fill))
+
+    def fill(value: Any) -> Any:
+        if integer and isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not obj or not isinstance(value, dict):
+            if each is not None and isinstance(value, list):
+                return [each(v) for v in value]
+            return value
+        out = dict(value)
+        for name, make, sub_fill in props:
+            if name in out:
+                out[name] = sub_fill(out[name])
+            elif make is not None:
+                out[name] = make()
+        return out
+
+    return fill
 
 
 def _path(error) -> str:
@@ -299,13 +348,17 @@ def validate(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple
 
 
 def contains(value: Any, marker: str) -> bool:
-    """Whether ``marker`` stands anywhere in a nested value."""
-    if value == marker:
-        return True
-    if isinstance(value, dict):
-        return any(contains(v, marker) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains(v, marker) for v in value)
+    """Whether ``marker`` stands anywhere in a nested value (a loop, not a recursion: it runs over
+    every input of a policy's thousands of rules)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            todo.extend(v.values())
+        elif isinstance(v, list | tuple):
+            todo.extend(v)
+        elif v == marker:
+            return True
     return False
 
 
