@@ -196,6 +196,11 @@ def delete_unmanaged(stacks, cwd, state_files, api_key, account_id, endpoint, fi
 
     Each id is looked up afresh and deleted only if it is still an unmanaged finding of these stacks;
     otherwise nothing is deleted. Asks before deleting unless --yes.
+
+    \b
+    Examples:
+      catoiac delete-unmanaged D-3f2a91c0 --stack prod
+      catoiac delete-unmanaged D-3f2a91c0 D-77b0e4d2 --stack prod --yes
     """
     from ..drift import unmanaged
     from ..drift.run import DriftOptions, client_for
