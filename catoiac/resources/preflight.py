@@ -316,6 +316,17 @@ class Preflight:
         )
 
     # -- limits -------------------------------------------------------------------------------
+    def _in_site(self, kind: str, site: str) -> list[Mapping[str, Any]]:
+        """The live objects of ``kind`` whose ``site_id`` is ``site``, in the view's order."""
+        with self._lock:
+            index = self._by_place.get(kind)
+            if index is None:
+                index = self._by_place[kind] = {}
+                for obj in self.reader.get(kind).values():
+                    if _hashable(obj.get("site_id")):
+                        index.setdefault(obj.get("site_id"), []).append(obj)
+        return index.get(site, [])
+
     def limits(
         self,
         spec: ResourceSpec,
@@ -326,16 +337,13 @@ class Preflight:
     ) -> list[Problem]:
         if spec.name == "StaticHost" and not is_unknown(inputs.get("site_id")):
             site = str(inputs["site_id"])
-            live = [h for h in self.reader.get("hosts").values() if h.get("site_id") == site]
+            live = self._in_site("hosts", site)
             return _over(live, own, program, owner, inputs, spec.name, lambda i: str(i.get("site_id")) == site,
                          MAX_HOSTS_PER_SITE, f"site {_site_name(self.reader, site)!r}", "static hosts")  # fmt: skip
         if spec.name == "NetworkRange" and not is_unknown(inputs.get("site_id")):
             site = str(inputs["site_id"])
             port = inputs.get("interface") or native_port(site, self.reader)
-            live = [
-                x for x in self.reader.get("ranges").values()
-                if x.get("site_id") == site and _port(self.reader, x.get("id")) == port
-            ]  # fmt: skip
+            live = [x for x in self._in_site("ranges", site) if _port(self.reader, x.get("id")) == port]
             same = lambda i: str(i.get("site_id")) == site and (i.get("interface") or port) == port  # noqa: E731
             where = f"port {port} of site {_site_name(self.reader, site)!r}"
             return _over(

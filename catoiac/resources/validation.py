@@ -194,7 +194,8 @@ def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     out = dict(value)
     for name, sub in schema.get("properties", {}).items():
         if name not in out and "default" in sub:
-            out[name] = copy.deepcopy(sub["default"])
+            default = sub["default"]  # a copy only of what could be changed in place (most are scalars)
+            out[name] = copy.deepcopy(default) if isinstance(default, dict | list) else default
         if name in out:
             out[name] = apply_defaults(sub, out[name])
     return out
