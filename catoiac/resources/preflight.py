@@ -28,7 +28,7 @@ from ..config import ClientConfig
 from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
-from .program import FIXES, Program, collide, known_reservations, label, network
+from .program import FIXES, Program, collide, hashable, known_reservations, label, network
 from .spec import SUBNET, Reservation, ResourceSpec
 from .validation import is_unknown
 
@@ -199,14 +199,14 @@ class Preflight:
         """The live holders of ``c``'s space that may collide with it, in the order of the space's
         list: those of the same key (a dict look-up), or every one when keys are compared otherwise."""
         holders = self._holders(c.space)
-        if c.space == SUBNET or not _hashable(c.key):
+        if c.space == SUBNET or not hashable(c.key):
             return holders
         with self._lock:
             index = self._by_key.get(c.space)
             if index is None:
                 index = {}
                 for key, holder in holders:
-                    index.setdefault(key if _hashable(key) else _UNHASHABLE, []).append((key, holder))
+                    index.setdefault(key if hashable(key) else _UNHASHABLE, []).append((key, holder))
                 self._by_key[c.space] = index
         odd = index.get(_UNHASHABLE, [])  # compared one by one, in their places in the list
         same = index.get(c.key, [])
@@ -226,7 +226,7 @@ class Preflight:
         if old and spec.natural_key and spec.kind in LIVE_KINDS:
             wanted = tuple(old.get(k) for k in spec.natural_key)
             index = self._natural_index(spec.kind, tuple(spec.natural_key))
-            if index is not None and _hashable(wanted):
+            if index is not None and hashable(wanted):
                 out.update(index.get(wanted, ()))
             else:
                 for oid, obj in self.reader.get(spec.kind).items():
@@ -241,7 +241,7 @@ class Preflight:
                 index: dict[Any, list[str]] | None = {}
                 for oid, obj in self.reader.get(kind).items():
                     values = tuple(obj.get(k) for k in natural_key)
-                    if not _hashable(values):
+                    if not hashable(values):
                         index = None
                         break
                     index.setdefault(values, []).append(str(oid))
@@ -323,7 +323,7 @@ class Preflight:
             if index is None:
                 index = self._by_place[kind] = {}
                 for obj in self.reader.get(kind).values():
-                    if _hashable(obj.get("site_id")):
+                    if hashable(obj.get("site_id")):
                         index.setdefault(obj.get("site_id"), []).append(obj)
         return index.get(site, [])
 
@@ -362,14 +362,6 @@ class Preflight:
 
 
 _UNHASHABLE = object()  # the index entry of live keys a dict cannot hold
-
-
-def _hashable(key: Any) -> bool:
-    try:
-        hash(key)
-    except TypeError:
-        return False
-    return True
 
 
 def _over(live, own, program, owner, inputs, spec_name, same, limit, where, what) -> list[Problem]:

@@ -157,7 +157,7 @@ class Program:
     def _index(self, prog: str, entry: Entry) -> None:
         for c in entry.reservations:
             self._spaces.setdefault((prog, c.space), {}).setdefault(entry.owner, []).append(c)
-            if c.space != SUBNET and _hashable(c.key):
+            if c.space != SUBNET and hashable(c.key):
                 self._keys.setdefault((prog, c.space, c.key), {}).setdefault(entry.owner, c)
 
     def _unindex(self, prog: str, entry: Entry) -> None:
@@ -165,7 +165,7 @@ class Program:
             holders = self._spaces.get((prog, c.space))
             if holders is not None:
                 holders.pop(entry.owner, None)
-            if c.space != SUBNET and _hashable(c.key):
+            if c.space != SUBNET and hashable(c.key):
                 keyed = self._keys.get((prog, c.space, c.key))
                 if keyed is not None:
                     keyed.pop(entry.owner, None)
@@ -175,7 +175,7 @@ class Program:
     def _first_holder(self, prog: str, owner: str, c: Reservation) -> tuple[str, Reservation] | None:
         """The first other resource (in the order they were first declared) with a reservation that
         collides with ``c``, and its first such reservation."""
-        if c.space != SUBNET and _hashable(c.key):
+        if c.space != SUBNET and hashable(c.key):
             candidates = [(o, r) for o, r in self._keys.get((prog, c.space, c.key), {}).items() if o != owner]
         else:
             candidates = []
@@ -219,7 +219,8 @@ class Program:
         return None
 
 
-def _hashable(key: Any) -> bool:
+def hashable(key: Any) -> bool:
+    """Whether a key can be a dict key (an index entry); others are compared one by one."""
     try:
         hash(key)
     except TypeError:
