@@ -11,7 +11,9 @@ which the rules refer to by name.
       [--previews-only]
 
 Each step's CPU s is the user+sys time of the pulumi CLI and the processes it waited for (language
-host, program, dynamic providers); the emulator's own CPU is apart, as is the 1-minute load.
+host, program, dynamic providers); the emulator's own CPU is apart, as is the 1-minute load. A plugin
+the CLI kills at exit without waiting for it is not counted: a dynamic-provider process's few seconds
+can be missing from a step (compare steps only over several runs, or sample /proc per process).
 """
 
 from __future__ import annotations
