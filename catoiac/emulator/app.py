@@ -35,6 +35,7 @@ from starlette.routing import Route
 from ..schema import subset_schema
 from . import domains  # noqa: F401  (registers resolvers)
 from .context import PERMISSION_DENIED, RequestContext
+from .fixtures import parse as parse_fixture
 from .fixtures import seed
 from .limits import PER_POLICY, Fault, FaultPlan, RateLimitConfig, RateLimiter
 from .registry import MUTATION, QUERY, Root, field_resolver
@@ -91,7 +92,7 @@ class Emulator:
         self.schema_variant = schema_variant
         self.calls: dict[str, int] = {}
         self._version = 0
-        self._answers: dict[tuple, dict[str, Any]] = {}
+        self._answers: dict[tuple, bytes] = {}  # encoded replies of reads, by _answer_key
         self.app = Starlette(
             routes=[
                 Route(GRAPHQL_PATH, self._graphql, methods=["POST"]),
@@ -246,23 +247,30 @@ class Emulator:
                 "extensions": {"code": "PERMISSION_DENIED"},
             }
             return JSONResponse({"errors": [denied], "data": None})
-        result = await asyncio.to_thread(self._execute, doc, body, identity, op_type)
+        # Reads of unchanged state are answered from a cache of the encoded reply: the answer depends
+        # only on the state version, the caller (private policy revisions) and the document. Feeds and
+        # metrics depend on the clock too, so they are never cached. A hit is served on the event loop:
+        # no worker thread, no GraphQL execution, no JSON encoding.
+        key = self._answer_key(body, identity) if op_type == "query" else None
+        reply = self._answers.get(key) if key is not None else None
+        if reply is None:
+            reply = await asyncio.to_thread(self._execute, doc, body, identity, op_type, key)
         if any(f.kind == "timeout_after_commit" for f in faults):
             await asyncio.sleep(max(f.delay for f in faults if f.kind == "timeout_after_commit"))
             return DropConnection()
-        return JSONResponse(result)
+        return Response(reply, media_type="application/json")
 
-    def _execute(self, doc: DocumentNode, body: dict[str, Any], identity: Identity, op_type: str) -> dict:
-        # Reads of unchanged state are answered from a cache: the answer depends only on the state
-        # version, the caller (private policy revisions) and the document. Feeds and metrics depend on
-        # the clock too, so they are never cached.
-        key = None
-        if op_type == "query" and not any(q in body["query"] for q in CLOCK_QUERIES):
-            key = (self._version, identity, body["query"], json.dumps(body.get("variables"), sort_keys=True),
-                   body.get("operationName"))  # fmt: skip
-            hit = self._answers.get(key)
-            if hit is not None:
-                return hit
+    def _answer_key(self, body: dict[str, Any], identity: Identity) -> tuple | None:
+        query = body["query"]
+        if any(q in query for q in CLOCK_QUERIES):
+            return None
+        variables = body.get("variables")
+        return (self._version, identity, query, json.dumps(variables, sort_keys=True) if variables else None,
+                body.get("operationName"))  # fmt: skip
+
+    def _execute(
+        self, doc: DocumentNode, body: dict[str, Any], identity: Identity, op_type: str, key: tuple | None
+    ) -> bytes:
         with self.store.lock:
             ctx = RequestContext(self.store, identity, self.store.now())
             root = Root(MUTATION if op_type == "mutation" else QUERY)
@@ -290,11 +298,15 @@ class Emulator:
         out: dict[str, Any] = {"data": res.data}
         if res.errors:
             out["errors"] = [_format_error(e) for e in res.errors]
-        if key is not None and key[0] == self._version:
-            if len(self._answers) >= 64:
-                self._answers.pop(next(iter(self._answers)))
-            self._answers[key] = out
-        return out
+        reply = _encode(out)
+        if key is not None:
+            with self.store.lock:  # writers of the cache take the lock; the event loop only reads it
+                # A key of an older version is never asked for again: state_changed() bumped it.
+                if key[0] == self._version:
+                    if len(self._answers) >= 64:
+                        self._answers.pop(next(iter(self._answers)))
+                    self._answers[key] = reply
+        return reply
 
     def state_changed(self) -> None:
         """Forget cached answers: called after every write, seed, reset and clock change."""
@@ -333,7 +345,7 @@ class Emulator:
     async def _seed(self, request: Request) -> Response:
         raw = (await request.body()).decode()
         try:
-            fixture = yaml.safe_load(raw) or {}
+            fixture = parse_fixture(raw) or {}
             await asyncio.to_thread(self.seed, fixture)
         except (ValueError, KeyError, TypeError, yaml.YAMLError, GraphQLError) as e:
             return _error(f"seed failed: {e}", 400)
@@ -434,6 +446,13 @@ class DropConnection(Response):
     async def __call__(self, scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
         await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
+
+
+def _encode(content: Any) -> bytes:
+    """JSON bytes, exactly as starlette's JSONResponse renders them."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
 
 
 def _format_error(err: GraphQLError) -> dict[str, Any]:

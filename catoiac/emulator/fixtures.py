@@ -18,9 +18,16 @@ from .context import RequestContext
 from .registry import SEEDERS
 from .store import Identity, Store
 
+# libyaml's safe loader when PyYAML has it: the same documents, ~10x faster on large fixtures.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506  (a safe loader)
+
 
 def load(path: str | Path) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text()) or {}
+    return parse(Path(path).read_text()) or {}
 
 
 def seed(store: Store, fixture: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from ..config import ClientConfig
 from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
-from .program import FIXES, Program, collide, known_reservations, label, network
+from .program import FIXES, Program, collide, hashable, known_reservations, label, network
 from .spec import SUBNET, Reservation, ResourceSpec
 from .validation import is_unknown
 
@@ -150,6 +150,11 @@ class Preflight:
         self._probed = False
         self._reported = False
         self._spaces: dict[str, list[tuple[Any, LiveHolder]]] = {}
+        # Lookups built once from the view (it never changes): live holders by key, for spaces
+        # compared by equality; live objects by natural key; live ranges and hosts by where they are.
+        self._by_key: dict[str, dict[Any, list[tuple[Any, LiveHolder]]]] = {}
+        self._by_natural: dict[tuple[str, tuple[str, ...]], dict[Any, list[str]] | None] = {}
+        self._by_place: dict[str, dict[Any, list[Mapping[str, Any]]]] = {}
 
     # -- credentials --------------------------------------------------------------------------
     def credentials(self) -> tuple[bool, list[Problem]]:
@@ -190,6 +195,26 @@ class Preflight:
                 self._spaces[space] = LIVE_SPACES[space](self.reader)
             return self._spaces[space]
 
+    def _candidates(self, c: Reservation) -> list[tuple[Any, LiveHolder]]:
+        """The live holders of ``c``'s space that may collide with it, in the order of the space's
+        list: those of the same key (a dict look-up), or every one when keys are compared otherwise."""
+        holders = self._holders(c.space)
+        if c.space == SUBNET or not hashable(c.key):
+            return holders
+        with self._lock:
+            index = self._by_key.get(c.space)
+            if index is None:
+                index = {}
+                for key, holder in holders:
+                    index.setdefault(key if hashable(key) else _UNHASHABLE, []).append((key, holder))
+                self._by_key[c.space] = index
+        odd = index.get(_UNHASHABLE, [])  # compared one by one, in their places in the list
+        same = index.get(c.key, [])
+        if not odd:
+            return same
+        keep = {id(h) for _k, h in same} | {id(h) for _k, h in odd}
+        return [(k, h) for k, h in holders if id(h) in keep]
+
     def own_ids(
         self, spec: ResourceSpec, olds: Mapping[str, Any] | None, news: Mapping[str, Any]
     ) -> set[str]:
@@ -199,10 +224,29 @@ class Preflight:
         out = {str(news[ADOPT_KEY])} if news.get(ADOPT_KEY) else set()
         old = {k: v for k, v in (olds or {}).items() if not k.startswith("__")}
         if old and spec.natural_key and spec.kind in LIVE_KINDS:
-            for oid, obj in self.reader.get(spec.kind).items():
-                if all(obj.get(k) == old.get(k) for k in spec.natural_key):
-                    out.add(str(oid))
+            wanted = tuple(old.get(k) for k in spec.natural_key)
+            index = self._natural_index(spec.kind, tuple(spec.natural_key))
+            if index is not None and hashable(wanted):
+                out.update(index.get(wanted, ()))
+            else:
+                for oid, obj in self.reader.get(spec.kind).items():
+                    if all(obj.get(k) == old.get(k) for k in spec.natural_key):
+                        out.add(str(oid))
         return out
+
+    def _natural_index(self, kind: str, natural_key: tuple[str, ...]) -> dict[Any, list[str]] | None:
+        """Live ids of ``kind`` by their natural key's values (None if one of those is unhashable)."""
+        with self._lock:
+            if (kind, natural_key) not in self._by_natural:
+                index: dict[Any, list[str]] | None = {}
+                for oid, obj in self.reader.get(kind).items():
+                    values = tuple(obj.get(k) for k in natural_key)
+                    if not hashable(values):
+                        index = None
+                        break
+                    index.setdefault(values, []).append(str(oid))
+                self._by_natural[(kind, natural_key)] = index
+            return self._by_natural[(kind, natural_key)]
 
     def conflicts(
         self,
@@ -218,10 +262,11 @@ class Preflight:
             if c.space not in LIVE_SPACES:
                 continue
             c = self._resolved(c)
-            for key, holder in self._holders(c.space):
-                if own & set(holder.ids) or told & set(holder.ids):
-                    continue
+            for key, holder in self._candidates(c):
+                # Whether it collides first (the cheap test that rules out nearly every holder).
                 if not collide(c.space, c.key, key):
+                    continue
+                if own & set(holder.ids) or told & set(holder.ids):
                     continue
                 if owner and any(self.owns(owner, spec.name, i) for i in holder.ids):
                     continue
@@ -271,6 +316,17 @@ class Preflight:
         )
 
     # -- limits -------------------------------------------------------------------------------
+    def _in_site(self, kind: str, site: str) -> list[Mapping[str, Any]]:
+        """The live objects of ``kind`` whose ``site_id`` is ``site``, in the view's order."""
+        with self._lock:
+            index = self._by_place.get(kind)
+            if index is None:
+                index = self._by_place[kind] = {}
+                for obj in self.reader.get(kind).values():
+                    if hashable(obj.get("site_id")):
+                        index.setdefault(obj.get("site_id"), []).append(obj)
+        return index.get(site, [])
+
     def limits(
         self,
         spec: ResourceSpec,
@@ -281,16 +337,13 @@ class Preflight:
     ) -> list[Problem]:
         if spec.name == "StaticHost" and not is_unknown(inputs.get("site_id")):
             site = str(inputs["site_id"])
-            live = [h for h in self.reader.get("hosts").values() if h.get("site_id") == site]
+            live = self._in_site("hosts", site)
             return _over(live, own, program, owner, inputs, spec.name, lambda i: str(i.get("site_id")) == site,
                          MAX_HOSTS_PER_SITE, f"site {_site_name(self.reader, site)!r}", "static hosts")  # fmt: skip
         if spec.name == "NetworkRange" and not is_unknown(inputs.get("site_id")):
             site = str(inputs["site_id"])
             port = inputs.get("interface") or native_port(site, self.reader)
-            live = [
-                x for x in self.reader.get("ranges").values()
-                if x.get("site_id") == site and _port(self.reader, x.get("id")) == port
-            ]  # fmt: skip
+            live = [x for x in self._in_site("ranges", site) if _port(self.reader, x.get("id")) == port]
             same = lambda i: str(i.get("site_id")) == site and (i.get("interface") or port) == port  # noqa: E731
             where = f"port {port} of site {_site_name(self.reader, site)!r}"
             return _over(
@@ -306,6 +359,9 @@ class Preflight:
                 "network ranges",
             )
         return []
+
+
+_UNHASHABLE = object()  # the index entry of live keys a dict cannot hold
 
 
 def _over(live, own, program, owner, inputs, spec_name, same, limit, where, what) -> list[Problem]:

@@ -20,6 +20,7 @@ import ipaddress
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .spec import SUBNET, Reservation
@@ -51,21 +52,35 @@ def program_of(owner: str) -> str:
 
 
 def network(value: Any) -> ipaddress.IPv4Network | None:
+    return _network(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _network(text: str) -> ipaddress.IPv4Network | None:
     try:
-        return ipaddress.IPv4Network(str(value), strict=False)
+        return ipaddress.IPv4Network(text, strict=False)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=65536)
+def span(value: str) -> tuple[int, int] | None:
+    """(first, last) address of an IPv4 network as integers, or None: every check compares each
+    range with every other, and parsing a CIDR each time was most of a large preview's CPU."""
+    net = _network(value)
+    return None if net is None else (int(net.network_address), int(net.broadcast_address))
 
 
 def collide(space: str, a: Any, b: Any) -> bool:
     if space != SUBNET:
         return a == b
-    na, nb = network(a), network(b)
-    return na is not None and nb is not None and na.overlaps(nb)
+    sa, sb = span(str(a)), span(str(b))
+    # Two IPv4 networks overlap exactly when their address intervals meet (ipaddress' overlaps()).
+    return sa is not None and sb is not None and sa[0] <= sb[1] and sb[0] <= sa[1]
 
 
 def known_reservations(reservations: list[Reservation]) -> list[Reservation]:
-    return [c for c in reservations if not is_unknown(c.key) and (c.space != SUBNET or network(c.key))]
+    return [c for c in reservations if not is_unknown(c.key) and (c.space != SUBNET or span(str(c.key)))]
 
 
 @dataclass
@@ -78,10 +93,21 @@ class Entry:
 
 
 class Program:
-    """Resources checked by this provider process, by owner."""
+    """Resources checked by this provider process, by owner.
+
+    Entries are kept per program (what every lookup is scoped to), and reservations indexed by
+    space and key, so a check costs about the same whatever the number of resources: a scan of
+    every other resource per check made a large program's checks quadratic."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._order: dict[str, int] = {}  # owner -> its place in _entries (dict order: first declared)
+        self._next = 0
+        self._programs: dict[str, dict[str, Entry]] = {}  # program -> owner -> entry, in _entries order
+        # (program, space) -> owner -> that owner's reservations in the space; and, for spaces compared
+        # by equality, (program, space, key) -> owner -> that owner's first reservation of the key.
+        self._spaces: dict[tuple[str, str], dict[str, list[Reservation]]] = {}
+        self._keys: dict[tuple[str, str, Any], dict[str, Reservation]] = {}
         self._invalid: set[str] = set()
         self._lock = threading.Lock()
 
@@ -106,28 +132,60 @@ class Program:
     ) -> list[tuple[str, str]]:
         """Record a resource; [(property, reason)] for each reservation another resource of the program holds."""
         mine = known_reservations(reservations)
+        prog = program_of(owner)
         with self._lock:
             before = self._entries.get(owner)
             kept = dict(olds or {}) or (before.olds if before is not None else {})
-            self._entries[owner] = Entry(owner, spec, dict(inputs), mine, kept)
-            others = [
-                e
-                for e in self._entries.values()
-                if e.owner != owner and program_of(e.owner) == program_of(owner)
-            ]
-        problems = []
-        for c in mine:
-            for other in others:
-                theirs = next(
-                    (o for o in other.reservations if o.space == c.space and collide(c.space, c.key, o.key)),
-                    None,
-                )
-                if theirs is not None:
+            if before is not None:
+                self._unindex(prog, before)
+            else:
+                self._order[owner] = self._next
+                self._next += 1
+            entry = self._entries[owner] = Entry(owner, spec, dict(inputs), mine, kept)
+            self._programs.setdefault(prog, {})[owner] = entry
+            self._index(prog, entry)
+            problems = []
+            for c in mine:
+                found = self._first_holder(prog, owner, c)
+                if found is not None:
+                    other, theirs = found
                     clash = "is also declared by" if theirs.what == c.what else f"overlaps {theirs.what} of"
-                    problems.append((c.prop, f"{c.what} {clash} {label(other.owner)} in this program: "
+                    problems.append((c.prop, f"{c.what} {clash} {label(other)} in this program: "
                                      f"{FIXES.get(c.space, 'change one')}"))  # fmt: skip
-                    break
         return problems
+
+    def _index(self, prog: str, entry: Entry) -> None:
+        for c in entry.reservations:
+            self._spaces.setdefault((prog, c.space), {}).setdefault(entry.owner, []).append(c)
+            if c.space != SUBNET and hashable(c.key):
+                self._keys.setdefault((prog, c.space, c.key), {}).setdefault(entry.owner, c)
+
+    def _unindex(self, prog: str, entry: Entry) -> None:
+        for c in entry.reservations:
+            holders = self._spaces.get((prog, c.space))
+            if holders is not None:
+                holders.pop(entry.owner, None)
+            if c.space != SUBNET and hashable(c.key):
+                keyed = self._keys.get((prog, c.space, c.key))
+                if keyed is not None:
+                    keyed.pop(entry.owner, None)
+                    if not keyed:
+                        del self._keys[(prog, c.space, c.key)]
+
+    def _first_holder(self, prog: str, owner: str, c: Reservation) -> tuple[str, Reservation] | None:
+        """The first other resource (in the order they were first declared) with a reservation that
+        collides with ``c``, and its first such reservation."""
+        if c.space != SUBNET and hashable(c.key):
+            candidates = [(o, r) for o, r in self._keys.get((prog, c.space, c.key), {}).items() if o != owner]
+        else:
+            candidates = []
+            for other, theirs in self._spaces.get((prog, c.space), {}).items():
+                if other == owner:
+                    continue
+                hit = next((o for o in theirs if collide(c.space, c.key, o.key)), None)
+                if hit is not None:
+                    candidates.append((other, hit))
+        return min(candidates, key=lambda found: self._order[found[0]], default=None)
 
     def olds(self, owner: str) -> Mapping[str, Any]:
         """The old inputs ``owner`` was last checked with. Pulumi checks a resource it replaces a
@@ -138,14 +196,19 @@ class Program:
 
     def forget(self, owner: str) -> None:
         with self._lock:
-            self._entries.pop(owner, None)
+            entry = self._entries.pop(owner, None)
+            if entry is not None:
+                prog = program_of(owner)
+                self._unindex(prog, entry)
+                self._programs.get(prog, {}).pop(owner, None)
+                self._order.pop(owner, None)
 
     def resources(self, owner: str, spec: str | None = None) -> Iterator[Entry]:
         """The other resources of ``owner``'s program (of one spec, if given)."""
         with self._lock:
-            entries = list(self._entries.values())
+            entries = list(self._programs.get(program_of(owner), {}).values())
         for e in entries:
-            if e.owner != owner and program_of(e.owner) == program_of(owner) and spec in (None, e.spec):
+            if e.owner != owner and spec in (None, e.spec):
                 yield e
 
     def holder(self, owner: str, space: str, key: Any) -> Entry | None:
@@ -154,6 +217,15 @@ class Program:
             if any(c.space == space and collide(space, c.key, key) for c in e.reservations):
                 return e
         return None
+
+
+def hashable(key: Any) -> bool:
+    """Whether a key can be a dict key (an index entry); others are compared one by one."""
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
 
 
 PROGRAM = Program()  # per provider process
