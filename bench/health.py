@@ -2,8 +2,8 @@
 
 The account is ``examples/fixtures/large.yaml`` (200 sites), served by the emulator in its own
 process with Cato's rate limits on. The emulator clock moves on an hour after seeding, so every link
-has a baseline; the stack state manages every site and every site's WAN1 port, and its last update
-changed the WAN1 port of ten sites a minute ago. Then the network degrades: three WAN1 links down,
+has a baseline; the stack state manages every site and every site's first WAN port, and its last update
+changed that port of ten sites a minute ago. Then the network degrades: three such links down,
 one site down, packet loss on two links, 500 security events and two stories (warnings).
 
 Runs: the same check over 10 sites and over all 200 (calls must not grow with the sites), and a
@@ -31,13 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from drift_large import emulator_process, load_fixture  # noqa: E402
 
+from catoiac import ports  # noqa: E402
 from catoiac.client import CatoClient  # noqa: E402
 from catoiac.config import ClientConfig  # noqa: E402
 from catoiac.drift.state import StackState, StateResource, Update  # noqa: E402
 from catoiac.emulator.control import EmulatorControl  # noqa: E402
 from catoiac.health.run import HealthOptions, run_health  # noqa: E402
 
-SITES_QUERY = "query($a: ID!) { accountSnapshot(accountID: $a) { timestamp sites { id info { name } } } }"
+SITES_QUERY = (
+    "query($a: ID!) { accountSnapshot(accountID: $a) { timestamp sites { id info { name connType } } } }"
+)
 TYPE = "pulumi-python:dynamic/cato:"
 
 
@@ -45,11 +48,19 @@ def live_sites(url: str, account: str, key: str) -> tuple[datetime, dict[str, st
     body = httpx.post(url, json={"query": SITES_QUERY, "variables": {"a": account}},
                       headers={"x-api-key": key}, timeout=60).json()["data"]["accountSnapshot"]  # fmt: skip
     now = datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    WAN.update({s["info"]["name"]: wan_links(s["info"]["connType"]) for s in body["sites"]})
     return now, {s["info"]["name"]: s["id"] for s in body["sites"]}
 
 
+WAN: dict[str, list[str]] = {}  # site name -> its WAN link ports, the first one first (the port model)
+
+
+def wan_links(connection_type: str) -> list[str]:
+    return [p.id for p in ports.model(connection_type).ports if p.default_dest == "CATO" and not p.modem]
+
+
 def state(now: datetime, sites: dict[str, str], changed: set[str]) -> StackState:
-    """A stack managing each site and its WAN1 port; its last update changed ``changed``'s ports."""
+    """A stack managing each site and its first WAN port; its last update changed ``changed``'s ports."""
     day_ago, update = now - timedelta(days=1), now - timedelta(seconds=60)
     resources = []
     for name, sid in sites.items():
@@ -57,8 +68,8 @@ def state(now: datetime, sites: dict[str, str], changed: set[str]) -> StackState
                                        sid, {"name": name}, created=day_ago, modified=day_ago))  # fmt: skip
         modified = update + timedelta(seconds=2) if name in changed else day_ago
         resources.append(StateResource("large", f"urn:pulumi:large::bench::{TYPE}SocketInterface::{name}-wan1",
-                                       "SocketInterface", f"{sid}:WAN1",
-                                       {"site_id": sid, "interface_id": "WAN1", "dest_type": "CATO"},
+                                       "SocketInterface", f"{sid}:{WAN[name][0]}",
+                                       {"site_id": sid, "interface_id": WAN[name][0], "dest_type": "CATO"},
                                        created=day_ago, modified=modified))  # fmt: skip
     history = [Update("update", "succeeded", day_ago, day_ago + timedelta(seconds=30)),
                Update("update", "succeeded", update, update + timedelta(seconds=10))]  # fmt: skip
@@ -66,9 +77,9 @@ def state(now: datetime, sites: dict[str, str], changed: set[str]) -> StackState
 
 
 def degrade(ctl: EmulatorControl, account: str, names: list[str]) -> list[str]:
-    conds = [ctl.take_down(account, n, "WAN1")["id"] for n in names[:3]]
+    conds = [ctl.take_down(account, n, WAN[n][0])["id"] for n in names[:3]]
     conds.append(ctl.take_down(account, names[3])["id"])
-    conds += [ctl.impair(account, n, "WAN2", loss_pct=8)["id"] for n in names[4:6]]
+    conds += [ctl.impair(account, n, WAN[n][-1], loss_pct=8)["id"] for n in names[4:6]]
     for i in range(500):
         ctl.inject_event(account, event_type="Security", event_sub_type="Internet Firewall", site=names[i % 50],
                          action="Block", rule_id=str(900 + i % 7))  # fmt: skip
