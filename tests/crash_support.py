@@ -247,6 +247,9 @@ def crash(ws: PulumiWorkspace, ctl: EmulatorControl, how: Crash, *, exit_timeout
         if how.target == "pulumi":
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+            # What had reached the emulator when the engine died: the poll above is older (a publish
+            # of the other policy may have been sent since), and later calls are the provider's own.
+            stats = ctl.stats()
         else:
             provider = [
                 p for p, cmd in plugins.items() if "pulumi.dynamic" in cmd and "python" in cmd.split()[0]

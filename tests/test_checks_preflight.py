@@ -140,9 +140,30 @@ def test_a_resource_never_conflicts_with_its_own_old_self_updated_replaced_or_im
 
 def test_an_object_the_crash_journal_says_is_ours_is_no_conflict(checks, monkeypatch):
     hq = checks.site_id("HQ")
-    monkeypatch.setattr(preflight, "OWN_OBJECT_HOOKS", [lambda owner, spec, live_id: live_id == hq])
+    monkeypatch.setattr(preflight, "OWN_OBJECT_HOOKS", [lambda config, owner, spec, live_id: live_id == hq])
     monkeypatch.setattr(preflight, "OWNER_OF_HOOKS", [])
     assert checks("SocketSite", "hq", {"name": "HQ", "native_range": "10.1.0.0/24", "location": LOC}) == {}
+
+
+def test_the_providers_journal_hooks_read_the_checking_sessions_account_not_the_environment(
+    checks, monkeypatch, tmp_path
+):
+    """The provider's hooks are registered for the whole process: they must answer for the session
+    doing the check (its endpoint and account), with no credentials in the environment."""
+    from catoiac.journal import Journal
+
+    import pulumi_cato.provider  # noqa: F401  (registers the journal hooks)
+
+    for var in ("CATO_TOKEN", "CATO_ACCOUNT_ID", "CATO_BASEURL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CATOIAC_JOURNAL_DIR", str(tmp_path))
+    hq = checks.site_id("HQ")
+    props = {"name": "HQ", "native_range": "10.1.0.0/24", "location": LOC}
+    assert "already exists" in checks("SocketSite", "hq", props)["name"]
+    config = checks.session.client.config
+    claim = Journal.locate().claim(str(config.base_url), str(config.account_id), "proj/dev/SocketSite::hq")
+    claim.write("created", "SocketSite", id=hq)
+    assert checks("SocketSite", "hq", props) == {}
 
 
 def test_wrong_key_and_wrong_account_are_told_apart_and_reported_once(emu):

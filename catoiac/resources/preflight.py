@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import ClientConfig
 from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
@@ -38,10 +39,11 @@ MAX_HOSTS_PER_SITE = 3_500
 MAX_RANGES_PER_LAN_PORT = 1_000
 
 # Objects a stack made but never recorded (an interrupted up) are its own: a hook registered here
-# (owner, spec name, live id) -> bool says so, and such an object is no conflict for its owner.
-OWN_OBJECT_HOOKS: list[Callable[[str, str, str], bool]] = []
-# Who else declares a live object: (owner asking, live id) -> another resource's owner, or None.
-OWNER_OF_HOOKS: list[Callable[[str, str], str | None]] = []
+# (client config, owner, spec name, live id) -> bool says so, and such an object is no conflict for
+# its owner. Hooks get the checking session's config: the endpoint and account the check reads.
+OWN_OBJECT_HOOKS: list[Callable[[ClientConfig, str, str, str], bool]] = []
+# Who else declares a live object: (client config, owner asking, live id) -> another owner, or None.
+OWNER_OF_HOOKS: list[Callable[[ClientConfig, str, str], str | None]] = []
 # A reservation space that is a spec's natural key: a conflict there is an object of that very kind,
 # which the resource could import instead.
 NATURAL_SPACES = {"site name": "SocketSite", "range name": "NetworkRange", "host name": "StaticHost"}
@@ -167,17 +169,17 @@ class Preflight:
             return False, [self._creds]
 
     # -- reservations -------------------------------------------------------------------------------
-    @staticmethod
-    def owns(owner: str, spec_name: str, live_id: str) -> bool:
+    def owns(self, owner: str, spec_name: str, live_id: str) -> bool:
         """Whether an object is the resource's own though its state does not hold it (an interrupted
         up made it): the create, or the policy apply, then adopts it after its own proof."""
-        return any(hook(owner, spec_name, str(live_id)) for hook in OWN_OBJECT_HOOKS)
+        config = self.session.client.config
+        return any(hook(config, owner, spec_name, str(live_id)) for hook in OWN_OBJECT_HOOKS)
 
-    @staticmethod
-    def whose(owner: str | None, live_id: str) -> str | None:
+    def whose(self, owner: str | None, live_id: str) -> str | None:
         """The other catoiac resource that declares a live object, if one is known."""
+        config = self.session.client.config
         for hook in OWNER_OF_HOOKS:
-            found = hook(owner or "", str(live_id))
+            found = hook(config, owner or "", str(live_id))
             if found:
                 return found
         return None

@@ -36,6 +36,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from catoiac import lifeline
+from catoiac.config import ClientConfig
 from catoiac.errors import CatoError
 from catoiac.journal import CONFIG_KEY as JOURNAL_KEY
 from catoiac.journal import Journal, object_ids
@@ -96,10 +97,9 @@ def _journal() -> Journal:
         return Journal.locate(_CONFIG.get(JOURNAL_KEY))
 
 
-def _journal_owns(owner: str, spec: str, live_id: str) -> bool:
+def _journal_owns(config: ClientConfig, owner: str, spec: str, live_id: str) -> bool:
     """What this resource's journal entry names (or an intent whose reply was lost) is no conflict at
     check: the create adopts it, or refuses it, after the journal's own proof (``catoiac.journal``)."""
-    config = _session().client.config
     entry = _journal().claim(str(config.base_url), str(config.account_id), owner).read()
     if not entry or entry.get("spec") != spec:
         return False
@@ -107,8 +107,7 @@ def _journal_owns(owner: str, spec: str, live_id: str) -> bool:
     return live_id in ids or (not ids and entry.get("state") == "intent")
 
 
-def _journal_whose(owner: str, live_id: str) -> str | None:
-    config = _session().client.config
+def _journal_whose(config: ClientConfig, owner: str, live_id: str) -> str | None:
     return _journal().owner_of(str(config.base_url), str(config.account_id), live_id, besides=owner or None)
 
 
