@@ -150,9 +150,9 @@ def test_the_providers_journal_hooks_read_the_checking_sessions_account_not_the_
 ):
     """The provider's hooks are registered for the whole process: they must answer for the session
     doing the check (its endpoint and account), with no credentials in the environment."""
-    from catoiac.journal import Journal
-
     import pulumi_cato.provider  # noqa: F401  (registers the journal hooks)
+
+    from catoiac.journal import Journal
 
     for var in ("CATO_TOKEN", "CATO_ACCOUNT_ID", "CATO_BASEURL"):
         monkeypatch.delenv(var, raising=False)
