@@ -39,6 +39,15 @@ class Call:
     kwargs: Sequence[tuple[str, Any]] = field(default_factory=tuple)
 
 
+_INVISIBLE = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format (bidi overrides), surrogates, separators
+
+
+def visible(text: str) -> str:
+    """``text`` with invisible and bidirectional-control characters written as ``\\uXXXX``, for
+    prose (docstrings, the README): a name from Cato cannot reorder what a reviewer reads."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+
+
 def string(text: str) -> str:
     """A string literal as ruff writes it."""
     quote = "'" if text.count('"') > text.count("'") else '"'
@@ -54,7 +63,7 @@ def string(text: str) -> str:
             out.append("\\t")
         elif ch == "\r":
             out.append("\\r")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+        elif unicodedata.category(ch) in _INVISIBLE:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}")
         else:
             out.append(ch)
@@ -115,7 +124,7 @@ def assign(name: str, value: Any) -> str:
 def docstring(text: str) -> str:
     """A module docstring: paragraphs wrapped to the line length, closing quotes on their own line
     when it has more than one line; backslashes and triple quotes escaped."""
-    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = visible(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines: list[str] = []
     for n, para in enumerate(text.strip().split("\n\n")):
         if n:
