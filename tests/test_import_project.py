@@ -92,6 +92,7 @@ def test_raw_ids_appear_only_in_import_and_references_go_through_the_programs_ob
     ifw = (out / "policies/internet_firewall.py").read_text()
     assert '"source": {"site": [hq.site.name, london.site.name]}' in ifw
     assert "from sites import hq, london" in ifw
+    assert "order.\n\nRules name sites" in ifw  # the docstring keeps its paragraphs
     # No input equal to its default: the rules of this policy are BLOCK and enabled by default.
     assert '"enabled": True' not in ifw and '"action": "BLOCK"' not in ifw
 

@@ -275,7 +275,7 @@ def _stack_yaml(client: CatoClient) -> str:
 
 def _table(rows: list[tuple[str, ...]], head: tuple[str, ...]) -> list[str]:
     def cell(text: str) -> str:
-        return visible(str(text)).replace("|", "\\|")
+        return visible(str(text)).replace("|", "\\|").replace("\n", " ")
 
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     return out + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]

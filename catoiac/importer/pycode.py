@@ -43,9 +43,11 @@ _INVISIBLE = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format (bidi overrides),
 
 
 def visible(text: str) -> str:
-    """``text`` with invisible and bidirectional-control characters written as ``\\uXXXX``, for
+    """``text`` with invisible and bidirectional-control characters (but line breaks) as ``\\uXXXX``, for
     prose (docstrings, the README): a name from Cato cannot reorder what a reviewer reads."""
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+    return "".join(
+        f"\\u{ord(ch):04x}" if ch != "\n" and unicodedata.category(ch) in _INVISIBLE else ch for ch in text
+    )
 
 
 def string(text: str) -> str:
