@@ -275,3 +275,33 @@ def test_the_import_reads_per_collection_and_page_not_per_object(emulator_factor
         )
         == 63
     )
+
+
+def test_names_are_unique_slugs_and_stay_when_a_site_is_renamed_in_cato(emulator_factory, tmp_path):
+    from sites_support import UPDATE_SITE, Api
+
+    fx = copy.deepcopy(SMALL)
+    fx["accounts"][0]["sites"].append(
+        {
+            "name": "Tel-Aviv",
+            "country_code": "IL",
+            "timezone": "Asia/Jerusalem",
+            "native_range": "10.3.0.0/24",
+        }
+    )
+    emu = emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
+    out = tmp_path / "p"
+    run(emu.url, "--out", str(out))
+    manifest = json.loads((out / ".catoiac-import.json").read_text())
+    resources = [(k.split(":")[0], v["resource"]) for k, v in manifest["items"].items()]
+    assert len(set(resources)) == len(resources)  # unique per type
+    assert sorted(manifest["site_modules"].values()) == ["hq", "london", "tel_aviv", "tel_aviv_2"]
+    sites = {v["resource"] for k, v in manifest["items"].items() if k.startswith("SocketSite:")}
+    assert sites == {"hq", "london", "tel-aviv", "tel-aviv-2"}
+    # Renamed in the UI: the next import keeps the module, resource and variable names (the
+    # state's URNs), and writes the new name.
+    Api(emu.url, KEY).ok(UPDATE_SITE, a=ACCOUNT, s="100002", i={"name": "London West"})
+    run(emu.url, "--out", str(out))
+    london = (out / "sites/london.py").read_text()
+    assert 'site = cato.SocketSite(\n    "london",\n    name="London West",' in london, london
+    assert json.loads((out / ".catoiac-import.json").read_text())["items"] == manifest["items"]
