@@ -33,6 +33,14 @@ def tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def with_site(name: str, native_range: str) -> dict:
+    """The small fixture with one more site."""
+    fx = copy.deepcopy(SMALL)
+    site = {"name": name, "country_code": "PT", "timezone": "Europe/Lisbon", "native_range": native_range}
+    fx["accounts"][0]["sites"].append(site)
+    return fx
+
+
 @pytest.fixture
 def emu(emulator_factory):
     return emulator_factory(copy.deepcopy(SMALL), rate_limits=RateLimitConfig(enabled=False))
@@ -207,16 +215,9 @@ def test_a_wrong_key_is_a_clear_error_and_the_key_is_not_shown(emu, tmp_path):
 def test_an_object_the_program_cannot_express_is_skipped_with_its_reason_in_the_readme(
     emulator_factory, tmp_path
 ):
-    fx = copy.deepcopy(SMALL)
-    fx["accounts"][0]["sites"].append(
-        {
-            "name": "Lis\u202ebon",
-            "country_code": "PT",
-            "timezone": "Europe/Lisbon",
-            "native_range": "10.9.0.0/24",
-        }
+    emu = emulator_factory(
+        with_site("Lis\u202ebon", "10.9.0.0/24"), rate_limits=RateLimitConfig(enabled=False)
     )
-    emu = emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
     out = tmp_path / "p"
     result = run(emu.url, "--out", str(out))
     assert "not imported: 1 (README.md says why)" in result.output
@@ -280,16 +281,7 @@ def test_the_import_reads_per_collection_and_page_not_per_object(emulator_factor
 def test_names_are_unique_slugs_and_stay_when_a_site_is_renamed_in_cato(emulator_factory, tmp_path):
     from sites_support import UPDATE_SITE, Api
 
-    fx = copy.deepcopy(SMALL)
-    fx["accounts"][0]["sites"].append(
-        {
-            "name": "Tel-Aviv",
-            "country_code": "IL",
-            "timezone": "Asia/Jerusalem",
-            "native_range": "10.3.0.0/24",
-        }
-    )
-    emu = emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
+    emu = emulator_factory(with_site("Tel-Aviv", "10.3.0.0/24"), rate_limits=RateLimitConfig(enabled=False))
     out = tmp_path / "p"
     run(emu.url, "--out", str(out))
     manifest = json.loads((out / ".catoiac-import.json").read_text())
