@@ -178,7 +178,7 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
     secret = re.search(r"^- `(hq-core-md5-auth-key)`$", readme, re.M)
     assert secret, readme
 
-    pulumi, _ = stack(out, tmp_path, key)
+    pulumi, env = stack(out, tmp_path, key)
     pulumi("config", "set", "--secret", secret.group(1), "md5-secret-7731")
     with EmulatorControl(emu.base_url) as ctl:
         ctl.reset_stats()
@@ -189,3 +189,12 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
         ctl.reset_stats()
         assert pulumi("preview", "--expect-no-changes", check=False).returncode == 0
         assert writes(ctl) == {}
+    drift = catoiac("drift", "--cwd", str(out), "--stack", "dev", "--format", "json", "--no-audit",
+                    url=emu.url, env=env, key=key, account=account)  # fmt: skip
+    report = json.loads(drift.stdout)
+    kinds = report["summary"]["by_kind"]
+    assert (kinds["modified"], kinds["deleted"], kinds["reordered"]) == (0, 0, 0), report["findings"]
+    assert report["stacks"][0]["unchecked_types"] == [], report["stacks"]
+    coverage = {c["type"]: c["ratio"] for c in report["coverage"]}
+    assert set(coverage) == set(SPECS) and all(r == 1.0 for r in coverage.values()), report["coverage"]
+    assert "md5-secret-7731" not in drift.stdout
