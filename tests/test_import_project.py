@@ -297,3 +297,43 @@ def test_names_are_unique_slugs_and_stay_when_a_site_is_renamed_in_cato(emulator
     london = (out / "sites/london.py").read_text()
     assert 'site = cato.SocketSite(\n    "london",\n    name="London West",' in london, london
     assert json.loads((out / ".catoiac-import.json").read_text())["items"] == manifest["items"]
+
+
+def test_strings_longer_than_a_line_are_written_as_ruff_keeps_them(tmp_path):
+    """A policy's import_ id names all its sections, and Cato descriptions run long: the literal is
+    cut into an implicit concatenation in parentheses, under 88 columns, that ruff leaves as it is."""
+    from catoiac.importer.pycode import Call, assign
+
+    ids = "internetFirewall:" + ",".join(f"ifw section {i}" for i in range(30))
+    opts = Call("pulumi.ResourceOptions", (), (("import_", ids),))
+    rule = {"description": 'a "quoted" word ' * 12, "names": ["short", "x" * 200]}
+    code = "\n".join(
+        [
+            "import pulumi",
+            "import pulumi_cato as cato",
+            "",
+            assign("policy", Call("cato.P", ("p",), (("opts", opts),))),
+        ]
+    )
+    code += "\n\n" + assign("rules", [rule]) + "\n"
+    (tmp_path / "m.py").write_text(code)
+    rules = ["--isolated", "--select", "E,F,W,I,B,UP", "--target-version", "py311", "--no-cache"]
+    check = subprocess.run([RUFF, "check", *rules, "m.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    fmt = subprocess.run([RUFF, "format", "--isolated", "--no-cache", "--check", "--diff", "m.py"], cwd=tmp_path,
+                         capture_output=True, text=True)  # fmt: skip
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    scope: dict = {}
+    exec(
+        compile(code.replace("import pulumi_cato as cato", ""), "m.py", "exec"),
+        {"cato": _Stub()},  # pulumi is the real one: ResourceOptions(import_=...)
+        scope,
+    )
+    assert scope["rules"] == [rule] and scope["policy"]["opts"].import_ == ids
+
+
+class _Stub:
+    """Stands for pulumi_cato so the written module runs: a call returns its keyword arguments."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: kwargs

@@ -115,7 +115,28 @@ def source(value: Any, indent: int = 0, column: int | None = None, tail: int = 0
     if isinstance(value, list | tuple) and value:
         lines = [inner + source(v, indent + 1, tail=1) + "," for v in value]
         return "[\n" + "\n".join(lines) + f"\n{close}]"
-    return one_line  # a scalar longer than the line: ruff leaves it as it is
+    if isinstance(value, str):  # implicit concatenation in parentheses, as ruff keeps it
+        parts = chunks(value, LINE - len(inner))
+        if len(parts) > 1:
+            return "(\n" + "\n".join(inner + string(p) for p in parts) + f"\n{close})"
+    return one_line  # a number longer than the line: ruff leaves it as it is
+
+
+def chunks(text: str, width: int) -> list[str]:
+    """``text`` in pieces whose literals fit ``width`` columns, cut after spaces and commas where
+    possible (a long description, a policy's ``import_`` id naming its sections)."""
+    out: list[str] = []
+    current = ""
+    for token in re.findall(r"[^ ,]+[ ,]*|[ ,]+", text):
+        if current and len(string(current + token)) > width:
+            out.append(current)
+            current = ""
+        current += token
+        while len(string(current)) > width and len(current) > 1:  # one token too long: cut it
+            cut = max(k for k in range(1, len(current)) if len(string(current[:k])) <= width or k == 1)
+            out.append(current[:cut])
+            current = current[cut:]
+    return [*out, current] if current else out
 
 
 def assign(name: str, value: Any) -> str:
