@@ -235,11 +235,8 @@ class Collector:
                     inputs[key] = Secret(key, inputs[key])
             problem = self._problem(spec, engine, live, resolved(inputs))
             if problem:
-                self.skipped.append(Skipped(spec.name, label, problem))
+                self.skipped.append(Skipped(spec.name, label, problem, scope))
                 continue
-            site_id = (
-                oid if is_site_anchor(spec) else (obj.get(spec.parent_input) if spec.parent_input else None)
-            )
             out.append(
                 Item(
                     spec, str(oid), label, str(site_id) if site_id else None, inputs, h.depends(obj, self.ctx)

@@ -32,6 +32,7 @@ from ..resources.specs import SPECS
 from ..session import Session
 from .collect import Collector, ImportError_, is_site_scoped, resolve_sites, resolve_types
 from .model import Context, Item, Secret, Skipped
+from .pycode import visible
 from .render import (
     SITE_PACKAGE,
     Layout,
@@ -274,7 +275,7 @@ def _stack_yaml(client: CatoClient) -> str:
 
 def _table(rows: list[tuple[str, ...]], head: tuple[str, ...]) -> list[str]:
     def cell(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        return visible(str(text)).replace("|", "\\|").replace("\n", " ")
 
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     return out + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
@@ -309,7 +310,7 @@ def readme(
         *[f"pulumi config set --secret {key}    # see Secrets" for key in secrets],
         "pulumi up                               # adopts every object: no change in Cato",
         "pulumi preview --expect-no-changes      # the program is the account",
-        f"catoiac drift --stack {stack_name}      # and says so: 0 drift",
+        f"{f'catoiac drift --stack {stack_name}':<40}# and says so: 0 drift",
         "```",
         "",
         "The `import_` options may be removed after that first `up`; they do nothing afterwards.",

@@ -39,6 +39,17 @@ class Call:
     kwargs: Sequence[tuple[str, Any]] = field(default_factory=tuple)
 
 
+_INVISIBLE = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format (bidi overrides), surrogates, separators
+
+
+def visible(text: str) -> str:
+    """``text`` with invisible and bidirectional-control characters (but line breaks) as ``\\uXXXX``, for
+    prose (docstrings, the README): a name from Cato cannot reorder what a reviewer reads."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if ch != "\n" and unicodedata.category(ch) in _INVISIBLE else ch for ch in text
+    )
+
+
 def string(text: str) -> str:
     """A string literal as ruff writes it."""
     quote = "'" if text.count('"') > text.count("'") else '"'
@@ -54,7 +65,7 @@ def string(text: str) -> str:
             out.append("\\t")
         elif ch == "\r":
             out.append("\\r")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+        elif unicodedata.category(ch) in _INVISIBLE:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}")
         else:
             out.append(ch)
@@ -104,7 +115,28 @@ def source(value: Any, indent: int = 0, column: int | None = None, tail: int = 0
     if isinstance(value, list | tuple) and value:
         lines = [inner + source(v, indent + 1, tail=1) + "," for v in value]
         return "[\n" + "\n".join(lines) + f"\n{close}]"
-    return one_line  # a scalar longer than the line: ruff leaves it as it is
+    if isinstance(value, str):  # implicit concatenation in parentheses, as ruff keeps it
+        parts = chunks(value, LINE - len(inner))
+        if len(parts) > 1:
+            return "(\n" + "\n".join(inner + string(p) for p in parts) + f"\n{close})"
+    return one_line  # a number longer than the line: ruff leaves it as it is
+
+
+def chunks(text: str, width: int) -> list[str]:
+    """``text`` in pieces whose literals fit ``width`` columns, cut after spaces and commas where
+    possible (a long description, a policy's ``import_`` id naming its sections)."""
+    out: list[str] = []
+    current = ""
+    for token in re.findall(r"[^ ,]+[ ,]*|[ ,]+", text):
+        if current and len(string(current + token)) > width:
+            out.append(current)
+            current = ""
+        current += token
+        while len(string(current)) > width and len(current) > 1:  # one token too long: cut it
+            cut = max(k for k in range(1, len(current)) if len(string(current[:k])) <= width or k == 1)
+            out.append(current[:cut])
+            current = current[cut:]
+    return [*out, current] if current else out
 
 
 def assign(name: str, value: Any) -> str:
@@ -115,7 +147,7 @@ def assign(name: str, value: Any) -> str:
 def docstring(text: str) -> str:
     """A module docstring: paragraphs wrapped to the line length, closing quotes on their own line
     when it has more than one line; backslashes and triple quotes escaped."""
-    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = visible(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines: list[str] = []
     for n, para in enumerate(text.strip().split("\n\n")):
         if n:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from typing import Any, ClassVar
 
 import pulumi
@@ -11,6 +12,26 @@ from pulumi.dynamic import Resource
 from catoiac.resources.engine import ADOPT_KEY, OWNER_KEY
 
 from .provider import CatoProvider
+
+
+# pulumi.dynamic.serialize_provider (3.272) wraps pickle._Pickler._batch_setitems in its sorting
+# wrapper on every call and never restores it: each dynamic resource adds one more nested wrapper,
+# so serializing gets slower with every resource and, past ~900 resources in one program, fails
+# with RecursionError. Each resource puts the original back before Pulumi serializes its provider.
+def _original_batch_setitems() -> Any:
+    """pickle's own method, unwrapped if a dynamic resource was serialized before this import."""
+    method = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    while method.__qualname__ != "_Pickler._batch_setitems" and method.__closure__:
+        method = next(c.cell_contents for c in method.__closure__ if callable(c.cell_contents))
+    return method
+
+
+_BATCH_SETITEMS = _original_batch_setitems()
+
+
+def undo_pulumi_pickler_patch() -> None:
+    """Undo what the previous ``serialize_provider`` call left on ``pickle._Pickler``."""
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
 def props_of(args: dict[str, Any]) -> dict[str, Any]:
@@ -40,5 +61,6 @@ class CatoResource(Resource):
             opts.import_ = None
         owner = f"{pulumi.get_project()}/{pulumi.get_stack()}/{type(self).__name__}::{resource_name}"
         props = {**props, OWNER_KEY: owner}
+        undo_pulumi_pickler_patch()
         # Outputs must be named in the property bag to become attributes.
         super().__init__(CatoProvider(self._spec), resource_name, {"resource_id": None, **props}, opts)
