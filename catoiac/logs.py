@@ -47,12 +47,14 @@ def configure(
         handler = logging.StreamHandler(stream or sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))
     handler.set_name("catoiac")
+    handler.setLevel(number)
     root = logging.getLogger("catoiac")
     for old in [h for h in root.handlers if h.get_name() == "catoiac"]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(number)
-    root.propagate = False  # one copy of each line, whatever the host application configured
+    # Lower the loggers' own threshold only when asked for more than the default: a host (a test, an
+    # application running the CLI in-process) keeps its own level and still receives the records.
+    root.setLevel(number if number < logging.WARNING else logging.NOTSET)
     return number
 
 

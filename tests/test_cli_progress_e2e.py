@@ -110,3 +110,18 @@ def test_a_wrong_log_level_names_the_setting_and_the_levels():
     res = subprocess.run([*CATOIAC, "review", "-"], env=env, input="", capture_output=True, text=True)
     assert res.returncode == 2
     assert "CATOIAC_LOG" in res.stderr and "debug, info, warning, error" in res.stderr, res.stderr
+
+
+def test_running_the_cli_in_process_leaves_the_hosts_logging_alone(caplog):
+    """An application (or a test) that runs the CLI in-process still gets catoiac's records at the
+    level it set: the default configuration neither stops propagation nor raises the threshold."""
+    import logging
+
+    from click.testing import CliRunner
+
+    from catoiac.cli import main
+
+    assert CliRunner().invoke(main, ["--log-level", "warning", "review", "--help"]).exit_code == 0
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("catoiac.client").debug("still heard")
+    assert "still heard" in caplog.text
