@@ -55,4 +55,4 @@ def main(log_level: str) -> None:
 
 
 # Command modules register themselves on ``main`` when imported.
-from . import audit, catalog, doctor, drift, emulator, health, importer, ls, review  # noqa: E402, F401  # noqa: E402, F401
+from . import audit, catalog, doctor, drift, emulator, health, importer, ls, review  # noqa: E402, F401
