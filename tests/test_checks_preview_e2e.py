@@ -235,7 +235,14 @@ def test_a_conflict_preview_cannot_know_is_refused_before_its_write_naming_both_
                      r"in this program: range names are unique per port of a site: rename one", out), out  # fmt: skip
     # The refused one was never sent (the other may have been, or may have been checked too late).
     assert ctl.stats().get("addNetworkRange", 0) <= 1
-    ranges[1]["args"]["name"] = "Guest 2"
+    # Rename the range that was not made (which one won the race is Pulumi's order). Renaming the one
+    # that was made instead would have the other take its old name in the same up: no order between
+    # the two, so the preview rightly refuses that.
+    state = json.loads(ws.run("stack", "export").stdout)["deployment"].get("resources") or []
+    made = {r["urn"].rsplit("::", 1)[1] for r in state if r["type"].endswith("cato:NetworkRange")}
+    assert len(made) <= 1, made
+    refused = 0 if made == {"b"} else 1
+    ranges[refused]["args"]["name"] = "Guest 2"
     desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")], ranges=ranges)
     ws.run("up", "--yes")
     ws.run("preview", "--expect-no-changes")

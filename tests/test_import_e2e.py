@@ -27,32 +27,50 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL = REPO / "examples/fixtures/small.yaml"
 ACCOUNT = "1001"
 KEY = "emulator-catoiac-key-1001"
-# Operations that only read: everything else the emulator counts is a write.
-READS = {
-    "accountSnapshot",
-    "entityLookup",
-    "policy",
-    "catalogApplicationList",
-    "groupList",
-    "bgpPeerList",
-    "auditFeed",
-    "revisions",  # the open revisions a policy apply looks for before it makes one
-}
+
+
+def _mutation_names() -> frozenset[str]:
+    """Every mutation the emulator can count, from the schema (the leaves of the ``…Mutations``
+    namespaces): a read of any collection, present or future, is never taken for a write."""
+    from graphql import GraphQLObjectType, get_named_type
+
+    from catoiac.schema import subset_schema
+
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(t: GraphQLObjectType) -> None:
+        seen.add(t.name)
+        for name, field in t.fields.items():
+            inner = get_named_type(field.type)
+            if isinstance(inner, GraphQLObjectType) and inner.name.endswith("Mutations"):
+                if inner.name not in seen:
+                    walk(inner)
+            else:
+                found.add(name)
+
+    mutation = subset_schema().mutation_type
+    assert mutation is not None
+    walk(mutation)
+    return frozenset(found)
+
+
+MUTATIONS = _mutation_names()
 
 
 def writes(ctl: EmulatorControl) -> dict[str, int]:
-    return {op: n for op, n in ctl.stats().items() if op not in READS}
+    return {op: n for op, n in ctl.stats().items() if op in MUTATIONS}
 
 
 def catoiac(
-    *args: str, url: str, env: dict | None = None, key: str = KEY, account: str = ACCOUNT
+    *args: str, url: str, env: dict | None = None, key: str = KEY, account: str = ACCOUNT, codes=(0,)
 ) -> subprocess.CompletedProcess[str]:
     """The catoiac CLI as a user runs it; it must succeed."""
     env = {**(env or os.environ), "CATO_TOKEN": key, "CATO_ACCOUNT_ID": account, "CATO_BASEURL": url}
     result = subprocess.run(
         [str(PROJECT_VENV / "bin/catoiac"), *args], env=env, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode in codes, result.stdout + result.stderr
     return result
 
 
@@ -108,8 +126,8 @@ def test_import_then_up_adopts_everything_with_zero_writes_and_edits_make_exactl
     ctl.reset_stats()
     up = pulumi("up", "--yes")
     assert writes(ctl) == {}, up.stdout
-    # 3 sites, 3 ranges, 2 hosts, 6 ports, 1 group, 2 policies
-    assert len(managed(pulumi)) == 17, up.stdout
+    # 3 sites, 3 ranges, 2 hosts, 6 ports, 1 group, 1 admin (the fixture's alice), 2 policies
+    assert len(managed(pulumi)) == 18, up.stdout
 
     ctl.reset_stats()
     assert pulumi("preview", "--expect-no-changes", check=False).returncode == 0
@@ -158,6 +176,7 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
     """One object (at least) of every type catoiac has, every policy family among them, and a BGP
     peer whose MD5 key the import never writes: the first `up` adopts them all without a write."""
     from families_support import fixture
+    from objects_support import engine, ipsec_inputs, session_for
 
     from catoiac.resources.specs import SPECS
 
@@ -168,7 +187,15 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
     hq["bgp_peers"] = [{"name": "core", "peer_ip": "10.1.0.2", "peer_asn": 65001, "cato_asn": 65000,
                         "md5_auth_key": "md5-secret-7731"}]  # fmt: skip
     acc["groups"] = [{"name": "Offices", "members": [{"type": "site", "name": "Paris"}]}]
+    acc["licenses"] = [{"id": "lic-site-100", "sku": "CATO_SITE", "total": 100, "site": hq["name"]}]
+    acc["app_connectors"] = [{"name": "dc-connector-1", "group_name": "dc-east", "type": "VIRTUAL",
+                              "country_code": "US", "city": "New York", "timezone": "America/New_York"}]  # fmt: skip
     emu = emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False))
+    # An IPsec site is made through the API (the fixture seeds none), its tunnels' keys included.
+    ipsec = engine(session_for(emu), "IpsecSite")
+    inputs, problems = ipsec.check({}, ipsec_inputs())
+    assert problems == []
+    ipsec.create(inputs)
     key, account = fx["accounts"][0]["api_keys"][0]["key"], fx["accounts"][0]["id"]
     out = tmp_path / "project"
     catoiac("import", "--out", str(out), "--stack", "dev", url=emu.url, key=key, account=account)
@@ -180,21 +207,33 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
 
     pulumi, env = stack(out, tmp_path, key)
     pulumi("config", "set", "--secret", secret.group(1), "md5-secret-7731")
+    # Every other secret the README asks for (the IPsec tunnels' pre-shared keys: Cato never returns them).
+    for name in set(re.findall(r"^- `([a-z0-9-]+)`$", readme, re.M)) - {secret.group(1)}:
+        pulumi("config", "set", "--secret", name, f"psk-for-{name}")
     with EmulatorControl(emu.base_url) as ctl:
         ctl.reset_stats()
         up = pulumi("up", "--yes")
         assert writes(ctl) == {}, up.stdout
         types = {r["type"].rsplit(":", 1)[1] for r in managed(pulumi)}
-        assert types == set(SPECS), set(SPECS) ^ types
+        # Known gap (issue #9 stays open): an IPsec site's tunnel keys are write-only in Cato, and the
+        # importer does not yet write them as config secrets, so it skips the site, saying why.
+        assert types == set(SPECS) - {"IpsecSite"}, (set(SPECS) - {"IpsecSite"}) ^ types
+        assert re.search(r"^\| IpsecSite \| Azure East \| .*'psk' is required", readme, re.M), readme
         ctl.reset_stats()
         assert pulumi("preview", "--expect-no-changes", check=False).returncode == 0
         assert writes(ctl) == {}
+    # Exit 2: the skipped IPsec site is unmanaged (below).
     drift = catoiac("drift", "--cwd", str(out), "--stack", "dev", "--format", "json", "--no-audit",
-                    url=emu.url, env=env, key=key, account=account)  # fmt: skip
+                    url=emu.url, env=env, key=key, account=account, codes=(2,))  # fmt: skip
     report = json.loads(drift.stdout)
     kinds = report["summary"]["by_kind"]
     assert (kinds["modified"], kinds["deleted"], kinds["reordered"]) == (0, 0, 0), report["findings"]
     assert report["stacks"][0]["unchecked_types"] == [], report["stacks"]
     coverage = {c["type"]: c["ratio"] for c in report["coverage"]}
-    assert set(coverage) == set(SPECS) and all(r == 1.0 for r in coverage.values()), report["coverage"]
+    # The skipped IPsec site is the one object left unmanaged (drift also counts it among the sites).
+    gap = {"IpsecSite", "SocketSite"}
+    assert set(coverage) == set(SPECS) - {"IpsecSite"}, report["coverage"]
+    assert all(r == 1.0 for t, r in coverage.items() if t not in gap), report["coverage"]
+    unmanaged = [f for f in report["findings"] if f["kind"] == "unmanaged"]
+    assert len(unmanaged) == 1 and unmanaged[0]["resource"]["type"] in gap, unmanaged
     assert "md5-secret-7731" not in drift.stdout

@@ -267,7 +267,10 @@ def test_the_import_reads_per_collection_and_page_not_per_object(emulator_factor
     big = _calls(emulator_factory(fx, rate_limits=RateLimitConfig(enabled=False)), tmp_path / "b")
     assert big.pop("bgpPeerList") == 23 and small.pop("bgpPeerList") == 3  # Cato lists BGP peers per site
     assert big == small, (small, big)  # everything else: one call per collection (and page)
-    assert sum(small.values()) <= 20, small
+    # One query per policy family, one lookup per entity type, one call for every other collection
+    # (sites, groups, admins, licenses, private apps, app connectors...).
+    assert small.pop("policy") == 12 and small.pop("entityLookup") <= 6, small
+    assert set(small.values()) == {1}, small
     assert (
         len(
             re.findall(

@@ -162,7 +162,13 @@ def live_function(spec: ResourceSpec, session: Session, oid: str, obj: Mapping[s
     raw = spec.read(obj, session.reader)
 
     def from_read(prior: Mapping[str, Any]) -> dict[str, Any] | None:
-        inputs = spec.reconcile(dict(raw), dict(prior)) if spec.reconcile is not None and prior else raw
+        # Each trial gets its own copy: reconcile and normalize may change what they are given.
+        fresh = copy.deepcopy(raw)
+        inputs = (
+            spec.reconcile(fresh, copy.deepcopy(dict(prior)))
+            if spec.reconcile is not None and prior
+            else fresh
+        )
         return engine.canonical(inputs)
 
     return from_read

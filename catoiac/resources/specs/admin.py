@@ -221,16 +221,18 @@ def _read(live: Mapping[str, Any], _view) -> dict[str, Any]:
 def _reconcile(live: dict[str, Any], prior: dict[str, Any]) -> dict[str, Any]:
     """A role the state names by name reads by name."""
     named = {_role(item["role"]).get("name") for item in prior.get("managed_roles") or [] if item.get("role")}
+    named.discard(None)  # a role the state names by id
     live = copy.deepcopy(live)
     for item in live.get("managed_roles") or []:
         role = item["role"]
         name = role.pop("__name", None)
-        if name in named:
+        if name is not None and name in named:
             item["role"] = {"name": name}
     return live
 
 
 def _normalize_read(i: dict[str, Any]) -> dict[str, Any]:
+    i = copy.deepcopy(i)  # the read is reused (an import compares it with many trial inputs)
     for item in i.get("managed_roles") or []:
         if isinstance(item.get("role"), dict):
             item["role"].pop("__name", None)

@@ -164,6 +164,8 @@ def _preview_check(preflight, _program, _owner, old, inputs) -> list[tuple[str, 
         return [("bw", f"{lic_id} is a pooled bandwidth license ({sku}): set bw, the site's share in Mbps")]
     if sku in SITE_SKUS and bw is not None:
         return [("bw", f"{lic_id} is a site license ({sku}): it has no bw to set; remove bw")]
+    if is_unknown(site_id):
+        return []  # a site not made (or imported) yet: whose the license is now is known at apply
     others = {s: v for s, v in lic["sites"].items() if s != str(site_id)}
     if sku in SITE_SKUS and others:
         return [
