@@ -232,7 +232,6 @@ def _reconcile(live: dict[str, Any], prior: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalize_read(i: dict[str, Any]) -> dict[str, Any]:
-    i = copy.deepcopy(i)  # the read is reused (an import compares it with many trial inputs)
     for item in i.get("managed_roles") or []:
         if isinstance(item.get("role"), dict):
             item["role"].pop("__name", None)
