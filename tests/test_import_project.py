@@ -340,3 +340,17 @@ class _Stub:
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: kwargs
+
+
+def test_a_large_import_advises_its_first_up_without_pulumis_per_resource_state_saves():
+    # Pulumi saves the whole state after each adopted resource: quadratic in the resources
+    # (bench/import_large.py). The README says when to skip those saves, why it is safe, and for
+    # which `up` only.
+    from catoiac.importer.project import readme
+
+    small = readme("p", "1001", {"SocketSite": 3, "NetworkRange": 30}, [], [], [], "prod", None)
+    assert "PULUMI_SKIP_CHECKPOINTS" not in small
+    assert "\npulumi up  " in small
+    large = readme("p", "1001", {"SocketSite": 200, "NetworkRange": 2000}, [], [], [], "prod", None)
+    assert "\nPULUMI_SKIP_CHECKPOINTS=true pulumi up  # adopts every object" in large
+    assert "with 2,200 resources" in large and "Leave it off for" in large

@@ -281,6 +281,10 @@ def _table(rows: list[tuple[str, ...]], head: tuple[str, ...]) -> list[str]:
     return out + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
 
 
+# Resources from which the first `up` is worth running without Pulumi's per-resource state saves.
+_LARGE = 500
+
+
 def readme(
     project: str,
     account: str,
@@ -308,13 +312,29 @@ def readme(
         *([f"pulumi config set cato:endpoint {endpoint}"] if endpoint and not stack else []),
         "pulumi config set --secret cato:apiKey    # the API key (or the CATO_TOKEN environment variable)",
         *[f"pulumi config set --secret {key}    # see Secrets" for key in secrets],
-        "pulumi up                               # adopts every object: no change in Cato",
+        *(
+            ["PULUMI_SKIP_CHECKPOINTS=true pulumi up  # adopts every object: no change in Cato (see below)"]
+            if sum(counts.values()) >= _LARGE
+            else ["pulumi up                               # adopts every object: no change in Cato"]
+        ),
         "pulumi preview --expect-no-changes      # the program is the account",
         f"{f'catoiac drift --stack {stack_name}':<40}# and says so: 0 drift",
         "```",
         "",
         "The `import_` options may be removed after that first `up`; they do nothing afterwards.",
         "",
+        *(
+            [
+                f"`PULUMI_SKIP_CHECKPOINTS=true`: with {sum(counts.values()):,} resources, Pulumi's saving of the whole",
+                "state after every adopted resource would make the first `up` take quadratic time (about an hour",
+                "for 2,600 resources, against minutes without). Skipping those intermediate saves is safe for this",
+                "`up` only: it writes nothing to Cato, so an interrupted run is simply run again. Leave it off for",
+                "every later `up`, whose intermediate saves are what make an interrupted run recoverable.",
+                "",
+            ]
+            if sum(counts.values()) >= _LARGE
+            else []
+        ),
         "## What was imported",
         "",
         *_table([(t, str(n)) for t, n in counts.items()], ("type", "resources")),
