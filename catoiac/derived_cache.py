@@ -19,12 +19,14 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 CACHE_ENV = "CATOIAC_CACHE_DIR"
+KEEP_DAYS = 30
 FORMAT = "1"  # bump when an entry's layout changes without its deriving module changing
 
 
@@ -71,9 +73,23 @@ def cached_json(kind: str, inputs: Iterable[str], build: Callable[[], Any]) -> A
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(value, out, separators=(",", ":"))
             os.replace(tmp, path)
+            _prune(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError:
         pass  # a read-only home: the value stays in this process
     return value
+
+
+def _prune(written: Path) -> None:
+    """Entries are never overwritten (a changed input is a new key): when one is written, those of
+    its kind untouched for ``KEEP_DAYS`` go. Another process may still use one: it rebuilds it."""
+    kind = written.name.rsplit("-", 1)[0]
+    cutoff = time.time() - KEEP_DAYS * 86400
+    for old in written.parent.glob(f"{kind}-*.json"):
+        try:
+            if old != written and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -143,3 +144,29 @@ def test_the_cache_folder_defaults_under_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert derived_cache.cache_dir() == tmp_path / "catoiac" / "derived"
+
+
+def test_a_document_index_from_the_cache_is_the_fresh_index_and_bad_sources_are_still_refused(cache):
+    from catoiac.documents import DocumentError, DocumentStore, _index, package_sources
+
+    sources = package_sources()
+    fresh = _index(sources)
+    first, again = DocumentStore(sources), DocumentStore(sources)  # builds and stores, then loads
+    assert len(list(cache.glob("documents-*.json"))) == 1
+    for store in (first, again):
+        assert {op.name: op for op in store} == fresh
+    assert again.get("AccountSnapshot").carries_secrets == fresh["AccountSnapshot"].carries_secrets
+    with pytest.raises(DocumentError, match="defined in both"):
+        DocumentStore({**sources, "copy.graphql": sources[next(iter(sources))]})
+    assert len(list(cache.glob("documents-*.json"))) == 1  # a refused set is never cached
+
+
+def test_writing_an_entry_removes_month_old_entries_of_its_kind_only(cache):
+    cached_json("k", ("old",), lambda: 1)
+    cached_json("other", ("old",), lambda: 1)
+    month_ago = time.time() - (derived_cache.KEEP_DAYS + 1) * 86400
+    for kind in ("k", "other"):
+        os.utime(entry_path(kind, ("old",)), (month_ago, month_ago))
+    cached_json("k", ("new",), lambda: 2)
+    assert not entry_path("k", ("old",)).exists() and entry_path("k", ("new",)).exists()
+    assert entry_path("other", ("old",)).exists()
