@@ -34,7 +34,7 @@ def test_branch_office_example_comes_up_with_no_diff_and_destroys_cleanly(tmp_pa
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
     pulumi("stack", "init", "dev")
-    pulumi(*emulator_config(emu), "--stack", "dev")
+    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
     pulumi("config", "set", "--secret", "branch:bgpMd5Key", "branch-md5-Qd17")
 
     # A first preview judges inputs that are not known yet (the site's id...) without failing.

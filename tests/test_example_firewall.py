@@ -47,7 +47,7 @@ def stack(project: Path, state: Path, emu):
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
     pulumi("stack", "init", "dev")
-    pulumi(*emulator_config(emu), "--stack", "dev")
+    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
     return pulumi
 
 
