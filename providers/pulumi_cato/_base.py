@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import Resource
 
-from catoiac.resources.engine import ADOPT_KEY, OWNER_KEY
+from catoiac.private_inputs import ADOPT_KEY, OWNER_KEY
 
-from .provider import CatoProvider
+from ._provider import CatoProvider
 
 
 # pulumi.dynamic.serialize_provider (3.272) wraps pickle._Pickler._batch_setitems in its sorting

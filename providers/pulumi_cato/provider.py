@@ -10,16 +10,15 @@ the last update, not the stack's current config (pulumi/pulumi#4981; only ``--ru
 the program first). So when Cato refuses a key that came from ``cato:apiKey``, the provider asks
 ``pulumi config get cato:apiKey`` for the stack's current key once, and retries with it.
 
-Process lifetime and crash safety: this module is loaded in the dynamic-provider process (and
-imported by the program), where it starts the process's lifeline (``catoiac.lifeline``: stop for a
-dead engine, never publish for it) and gives the engine a journal (``catoiac.journal``, at stack
-config ``cato:journalDir`` or ``CATOIAC_JOURNAL_DIR``) so that the next ``up`` adopts what a
-killed one created. Expected Cato errors reach the user as one line per resource.
+Process lifetime and crash safety: the provider object (``_provider.CatoProvider``, what the program
+pickles) loads this module in the dynamic-provider process on its first call; a program never loads
+it. It gives the engine a journal (``catoiac.journal``, at stack config ``cato:journalDir`` or
+``CATOIAC_JOURNAL_DIR``) so that the next ``up`` adopts what a killed one created. Expected Cato
+errors reach the user as one line per resource.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any
 
@@ -30,7 +29,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 from pulumi.output import Unknown
@@ -48,13 +46,12 @@ from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import CONFIG_KEY, Credentials, Session, SessionPool, stack_config_value
 
-from . import _engine_log
+from ._provider import _STACK, CatoProvider, CatoProviderError, _ShortTraceback  # noqa: F401  (re-exported)
 
 _POOL = SessionPool()  # per provider process: one client and read cache per account
 _CONFIG: dict[str, Any] = {}
 _CONFIG_LOCK = threading.Lock()
 _CONFIG_KEYS = ("cato:apiKey", "cato:accountId", "cato:endpoint", JOURNAL_KEY)
-_STACK: dict[str, str] = {}  # the stack the program ran for, from the unpickled provider
 
 
 def _credentials() -> Credentials:
@@ -78,20 +75,6 @@ def _current_stack_key(in_use: str) -> str | None:
 
 def _session() -> Session:
     return _POOL.get(_credentials(), refresh_key=_current_stack_key)
-
-
-def _program_stack() -> str | None:
-    """``[org/]project/stack`` when running in a Pulumi program (where providers are created)."""
-    try:
-        import pulumi
-
-        stack, project, org = pulumi.get_stack(), pulumi.get_project(), pulumi.get_organization()
-    except Exception:  # not in a program (a test building a provider by hand)
-        return None
-    if not stack or stack == "stack":
-        return None
-    # The DIY backends' placeholder organisation cannot be named in a stack reference.
-    return f"{org}/{project}/{stack}" if org and org != "organization" else stack
 
 
 def _journal() -> Journal:
@@ -142,73 +125,60 @@ def _preflight(probe: bool = True) -> tuple[Preflight | None, list[tuple[str, st
     return (preflight if usable else None), problems
 
 
-class CatoProvider(ResourceProvider):
-    def __init__(self, spec_name: str) -> None:
-        super().__init__()
-        self.spec_name = spec_name
-        self.stack = _program_stack()
+# What CatoProvider's methods do, in the dynamic-provider process.
+def engine(p: CatoProvider) -> Engine:
+    return Engine(SPECS[p.spec_name], _session, _journal())
 
-    # Only the spec and stack names are pickled into the state: never a client, never a key.
-    def __getstate__(self) -> dict[str, Any]:
-        return {"spec_name": self.spec_name, "stack": self.stack}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.spec_name = state["spec_name"]
-        self.stack = state.get("stack")  # states written before key rotation have none
-        if self.stack:
-            _STACK.setdefault("stack", self.stack)
+def configure(req: ConfigureRequest) -> None:
+    with _CONFIG_LOCK:
+        for key in _CONFIG_KEYS:
+            value = req.config.get(key)
+            if value is not None:
+                _CONFIG[key] = value
 
-    @property
-    def engine(self) -> Engine:
-        return Engine(SPECS[self.spec_name], _session, _journal())
 
-    def configure(self, req: ConfigureRequest) -> None:
-        with _CONFIG_LOCK:
-            for key in _CONFIG_KEYS:
-                value = req.config.get(key)
-                if value is not None:
-                    _CONFIG[key] = value
+def check(p: CatoProvider, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    """Inputs alone, then (when they are valid) against the program's other resources and the live
+    account, so a preview fails with what up would refuse; credential problems are told once."""
+    eng = engine(p)
+    inputs, failures = eng.check(olds, _sentinels(news))
+    found = [(f.property, f.reason) for f in failures]
+    owner = news.get(OWNER_KEY)
+    if owner:
+        PROGRAM.judged(owner, not failures)
+    preflight, problems = _preflight(probe=not (owner and PROGRAM.has_invalid(owner)))
+    found += problems
+    if not failures:
+        try:
+            found += [(f.property, f.reason) for f in eng.check_against(olds, inputs, PROGRAM, preflight)]
+        except CatoError as e:  # the read failed (rate limit, network): say so once per resource
+            found.append(("(account)", f"could not check against the live account: {e}"))
+    return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in found])
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Inputs alone, then (when they are valid) against the program's other resources and the live
-        account, so a preview fails with what up would refuse; credential problems are told once."""
-        engine = self.engine
-        inputs, failures = engine.check(olds, _sentinels(news))
-        found = [(f.property, f.reason) for f in failures]
-        owner = news.get(OWNER_KEY)
-        if owner:
-            PROGRAM.judged(owner, not failures)
-        preflight, problems = _preflight(probe=not (owner and PROGRAM.has_invalid(owner)))
-        found += problems
-        if not failures:
-            try:
-                found += [
-                    (f.property, f.reason) for f in engine.check_against(olds, inputs, PROGRAM, preflight)
-                ]
-            except CatoError as e:  # the read failed (rate limit, network): say so once per resource
-                found.append(("(account)", f"could not check against the live account: {e}"))
-        return CheckResult(inputs, [CheckFailure(p, r) for p, r in found])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        d = self.engine.diff(olds, _sentinels(news))
-        return DiffResult(
-            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
-        )
+def diff(p: CatoProvider, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    d = engine(p).diff(olds, _sentinels(news))
+    return DiffResult(changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace)
 
-    # Outputs carry the owner too: delete() is given only the outputs, and forgets the journal entry.
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        new_id, outs = _call(lambda: self.engine.create(props))
-        return CreateResult(new_id, _owned(outs, props))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        found, outs, inputs = _call(lambda: self.engine.read(id_, props))
-        return ReadResult(found, _owned(outs, props), inputs)
+# Outputs carry the owner too: delete() is given only the outputs, and forgets the journal entry.
+def create(p: CatoProvider, props: dict[str, Any]) -> CreateResult:
+    new_id, outs = _call(lambda: engine(p).create(props))
+    return CreateResult(new_id, _owned(outs, props))
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_owned(_call(lambda: self.engine.update(id_, olds, news)), news))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _call(lambda: self.engine.delete(id_, props))
+def read(p: CatoProvider, id_: str, props: dict[str, Any]) -> ReadResult:
+    found, outs, inputs = _call(lambda: engine(p).read(id_, props))
+    return ReadResult(found, _owned(outs, props), inputs)
+
+
+def update(p: CatoProvider, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    return UpdateResult(_owned(_call(lambda: engine(p).update(id_, olds, news)), news))
+
+
+def delete(p: CatoProvider, id_: str, props: dict[str, Any]) -> None:
+    _call(lambda: engine(p).delete(id_, props))
 
 
 def _sentinels(value: Any) -> Any:
@@ -230,11 +200,6 @@ def _owned(outs: dict[str, Any] | None, props: dict[str, Any]) -> dict[str, Any]
     return {**outs, OWNER_KEY: props[OWNER_KEY]}
 
 
-class CatoProviderError(Exception):
-    """An expected failure (Cato refused, a conflict, bad credentials): the user sees only its
-    message, one line, instead of a Python traceback (see ``_short_tracebacks``)."""
-
-
 def _call(fn):
     with lifeline.busy():  # a process whose engine is gone lets this finish before it exits
         try:
@@ -242,39 +207,3 @@ def _call(fn):
         except CatoError as e:
             # One line that names the operation and Cato's error; the client already redacted it.
             raise CatoProviderError(" ".join(str(e).split())) from None
-
-
-class _ShortTraceback:
-    """``traceback`` as pulumi.dynamic's servicer sees it: for an expected error, format_exc() is
-    its one-line message. The servicer turns every exception into a gRPC error whose text is
-    ``traceback.format_exc()`` (``_abort_with_traceback``), and the CLI prints that text, ten lines
-    of our frames per failed resource; the message alone is what the user can act on."""
-
-    def __init__(self, real: Any) -> None:
-        self._real = real
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-    def format_exc(self, *args: Any, **kwargs: Any) -> str:
-        error = sys.exc_info()[1]
-        if isinstance(error, CatoProviderError):
-            return str(error)
-        return self._real.format_exc(*args, **kwargs)
-
-
-def _short_tracebacks() -> None:
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) != "pulumi.dynamic.__main__":
-        return
-    real = getattr(main, "traceback", None)
-    if real is not None and not isinstance(real, _ShortTraceback):
-        main.traceback = _ShortTraceback(real)  # type: ignore[union-attr]
-
-
-# Loaded in the dynamic-provider process (unpickling the provider) and in the program (imported by
-# pulumi_cato): both watch the engine that started them.
-_short_tracebacks()
-lifeline.watch_this_process()
-# Rate-limit waits and CATOIAC_LOG lines reach the user as engine diagnostics.
-_engine_log.connect()
