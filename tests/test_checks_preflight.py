@@ -148,7 +148,7 @@ def test_the_providers_journal_hooks_read_the_checking_sessions_account_not_the_
 ):
     """The provider's hooks are registered for the whole process: they must answer for the session
     doing the check (its endpoint and account), with no credentials in the environment."""
-    import pulumi_cato.provider  # noqa: F401  (registers the journal hooks)
+    import pulumi_cato._engine_side  # noqa: F401  (registers the journal hooks)
 
     from catoiac.journal import Journal
 

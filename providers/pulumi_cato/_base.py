@@ -11,7 +11,7 @@ from pulumi.dynamic import Resource
 
 from catoiac.private_inputs import ADOPT_KEY, OWNER_KEY
 
-from ._provider import CatoProvider
+from .provider import CatoProvider
 
 
 # pulumi.dynamic.serialize_provider (3.272) wraps pickle._Pickler._batch_setitems in its sorting
