@@ -5,6 +5,7 @@ unwritable folder, and ``import pulumi_cato`` with a warm cache builds no GraphQ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -48,15 +49,14 @@ def test_the_generated_enum_and_input_type_list_is_what_the_schema_subset_has():
 
 
 def test_a_schema_loaded_from_the_cache_is_the_schema_built_from_the_sdl(cache):
-    built = build_schema(subset_sdl())
-    first = subset_schema()  # builds and stores
+    built = subset_schema()  # a cold cache: built from the SDL (build_schema), and stored
     (entry,) = cache.glob("schema-*.json")
     subset_schema.cache_clear()
     loaded = subset_schema()  # from the entry
-    assert loaded is not first
-    assert introspection_from_schema(loaded) == introspection_from_schema(built)
+    assert loaded is not built and loaded.get_type("SiteType").ast_node is None  # not parsed again
+    introspection = introspection_from_schema(loaded)
+    assert introspection == json.loads(entry.read_text()) == introspection_from_schema(built)
     assert print_schema(loaded) == print_schema(built)  # descriptions, defaults, deprecations
-    assert json.loads(entry.read_text()) == introspection_from_schema(built)
 
 
 def test_a_cached_input_schema_is_what_a_fresh_build_gives_for_every_policy_family(cache):
@@ -120,12 +120,15 @@ def test_concurrent_processes_filling_an_empty_cache_all_get_the_schema_and_leav
         )
         return done.stdout.strip()
 
-    with ThreadPoolExecutor(4) as pool:
-        digests = set(pool.map(run, range(4)))
+    with ThreadPoolExecutor(3) as pool:
+        digests = set(pool.map(run, range(3)))
     assert len(digests) == 1
     (entry,) = cache.iterdir()  # one entry, no temporary files
     assert entry.name.startswith("schema-") and entry.suffix == ".json"
-    assert json.loads(entry.read_text()) == introspection_from_schema(build_schema(subset_sdl()))
+    assert (
+        hashlib.sha256(json.dumps(json.loads(entry.read_text()), sort_keys=True).encode()).hexdigest()
+        in digests
+    )
 
 
 def test_importing_pulumi_cato_with_a_warm_cache_builds_no_graphql_schema(cache):
