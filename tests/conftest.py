@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,17 @@ from graphql import GraphQLSchema, build_schema
 
 # Helper modules that tests import directly still get pytest's assertion messages.
 pytest.register_assert_rewrite("pulumi_helpers", "emu_helpers")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the project once, before the workers start: where bytecode is never written
+    (PYTHONDONTWRITEBYTECODE=1), every Python process the suite starts (each pulumi program and
+    provider, each CLI run) would otherwise compile catoiac and pulumi_cato from source again."""
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without workers
+        for package in (REPO / "catoiac", REPO / "providers"):
+            compileall.compile_dir(package, quiet=1)
+
 
 # The published Cato schema lives beside the repo (shared/), never inside it.
 REAL_SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared/cato/cato_api.graphqls"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emu_helpers import ACCOUNT, KEY
+from emu_helpers import ACCOUNT
 from pulumi_helpers import PulumiWorkspace, pulumi_executable
 
 from catoiac.emulator.control import EmulatorControl
@@ -62,10 +62,7 @@ POLICIES = ("internetFirewall", "wanFirewall")
 def workspace(ws: PulumiWorkspace, emu) -> PulumiWorkspace:
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     return ws
 
 

@@ -79,10 +79,7 @@ def move_rule_last(rule: str, section: str):
 
 def new_stack(ws, name: str, emu, desired: dict) -> None:
     ws.stack = name
-    ws.run("stack", "init", name)
-    ws.run("config", "set", "cato:accountId", ACCOUNT, "--stack", name)
-    ws.run("config", "set", "cato:endpoint", emu.url, "--stack", name)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY, "--stack", name)
+    ws.use_emulator(emu)
     (ws.project_dir / f"desired-{name}.json").write_text(json.dumps(desired))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from emu_helpers import ACCOUNT, KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_VENV = REPO_ROOT / ".venv"
@@ -113,6 +114,20 @@ def run_pulumi(
     return result
 
 
+def emulator_config(emu, *, account: str = ACCOUNT, key: str | None = KEY) -> list[str]:
+    """The ``pulumi config set-all`` arguments that point a stack at the emulator ``emu`` (one CLI
+    run instead of one per setting)."""
+    args = [
+        "config",
+        "set-all",
+        "--plaintext",
+        f"cato:accountId={account}",
+        "--plaintext",
+        f"cato:endpoint={emu.url}",
+    ]
+    return [*args, "--secret", f"cato:apiKey={key}"] if key is not None else args
+
+
 @dataclass
 class PulumiWorkspace:
     """A Pulumi project folder plus the state and home folders it runs against."""
@@ -153,6 +168,16 @@ class PulumiWorkspace:
 
     def init_stack(self) -> subprocess.CompletedProcess[str]:
         return self.run("stack", "init", self.stack)
+
+    def use_emulator(
+        self, emu, *, account: str = ACCOUNT, key: str | None = KEY, init: bool = True
+    ) -> PulumiWorkspace:
+        """Make the stack (``init`` it first) talk to the emulator ``emu``: its endpoint, the account
+        and, unless ``key`` is None, the secret API key, in one ``pulumi config set-all``."""
+        if init:
+            self.init_stack()
+        self.run(*emulator_config(emu, account=account, key=key), "--stack", self.stack)
+        return self
 
     def outputs(self) -> dict:
         """The stack outputs, secrets shown."""

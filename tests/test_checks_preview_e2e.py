@@ -10,7 +10,8 @@ import json
 import re
 
 import pytest
-from emu_helpers import ACCOUNT, KEY, OTHER_ACCOUNT
+from emu_helpers import KEY, OTHER_ACCOUNT
+from emu_helpers import writes as mutations_in
 from policy_support import fixture_with_paris_data
 
 from catoiac.emulator.control import EmulatorControl
@@ -51,10 +52,9 @@ if d.get("ifw"):
     cato.InternetFirewallPolicy("ifw", sections=refs(d["ifw"]))
 """
 LOC = {"country_code": "PT", "timezone": "Europe/Lisbon"}
+
+
 # Operations a preview may call: reads only.
-READS = {"accountSnapshot", "entityLookup", "policy", "catalogApplicationList", "groups", "groupList"}
-
-
 @pytest.fixture
 def emu(emulator_factory):
     return emulator_factory(fixture_with_paris_data(), rate_limits=RateLimitConfig(enabled=False))
@@ -70,10 +70,7 @@ def ctl(emu):
 def ws(pulumi_workspace, emu):
     pulumi_workspace.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     pulumi_workspace.write_project(PROGRAM)
-    pulumi_workspace.init_stack()
-    pulumi_workspace.run("config", "set", "cato:accountId", ACCOUNT)
-    pulumi_workspace.run("config", "set", "cato:endpoint", emu.url)
-    pulumi_workspace.run("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi_workspace.use_emulator(emu)
     return pulumi_workspace
 
 
@@ -106,7 +103,7 @@ def diagnostics(out: str) -> str:
 
 
 def writes(ctl) -> dict[str, int]:
-    return {op: n for op, n in ctl.stats().items() if op not in READS}
+    return mutations_in(ctl.stats())
 
 
 def test_a_fresh_stack_with_id_references_to_objects_not_created_yet_previews_and_applies(ws, ctl):

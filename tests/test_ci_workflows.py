@@ -150,10 +150,7 @@ def stack(pulumi_workspace, emulator_factory):
     ws = pulumi_workspace
     ws.stack = "prod"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     desire(ws, BLOCKS)
     ws.run("up", "--yes", "--skip-preview")
     return ws, emu

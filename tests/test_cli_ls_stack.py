@@ -7,7 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from emu_helpers import ACCOUNT, KEY
+from emu_helpers import KEY
 from sites_support import fixture
 
 from catoiac.cli import main
@@ -23,10 +23,7 @@ def test_the_stack_key_beats_the_environment_and_the_flag_beats_the_stack(pulumi
     emu = emulator_factory(fixture(), rate_limits=RateLimitConfig(enabled=False))
     ws = pulumi_workspace
     ws.write_project("")
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     env = {**ws.env, "CATO_TOKEN": WRONG, "CATO_ACCOUNT_ID": "999", "CATO_BASEURL": "http://127.0.0.1:9"}
 
     def ls(*args: str):

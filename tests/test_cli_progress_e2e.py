@@ -36,10 +36,7 @@ def emu(emulator_factory):
 def ws(pulumi_workspace, emu):
     pulumi_workspace.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     pulumi_workspace.write_project(PROGRAM)
-    pulumi_workspace.init_stack()
-    pulumi_workspace.run("config", "set", "cato:accountId", ACCOUNT)
-    pulumi_workspace.run("config", "set", "cato:endpoint", emu.url)
-    pulumi_workspace.run("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi_workspace.use_emulator(emu)
     return pulumi_workspace
 
 

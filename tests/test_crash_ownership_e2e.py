@@ -49,10 +49,7 @@ def stack(ws, emu, project: str, desired: dict, key: str = KEY):
     ws.project_name = project
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM, files={"desired.json": json.dumps(desired)})
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", key)
+    ws.use_emulator(emu, key=key)
     return ws
 
 

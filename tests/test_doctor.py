@@ -430,10 +430,7 @@ def test_emulator_serve_schema_variant_future_makes_doctor_fail_over_http(tmp_pa
 def test_stack_config_gives_endpoint_account_and_key_as_the_provider_resolves_them(pulumi_workspace, emu):
     ws = pulumi_workspace
     ws.write_project("import pulumi\n")
-    ws.init_stack()
-    ws.run("config", "set", "cato:endpoint", emu.url, "--stack", ws.stack)
-    ws.run("config", "set", "cato:accountId", ACCOUNT, "--stack", ws.stack)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY, "--stack", ws.stack)
+    ws.use_emulator(emu)
     where = ["--stack", ws.stack, "--cwd", str(ws.project_dir), "--format", "json"]
     env = {k: v for k, v in ws.env.items() if not k.startswith("CATO_")}
 

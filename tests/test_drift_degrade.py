@@ -156,10 +156,7 @@ def stack(pulumi_workspace, emulator_factory):
     emu = emulator_factory(fixture(SITES), rate_limits=RateLimitConfig(enabled=False))
     ws = pulumi_workspace
     ws.write_project("import pulumi\n")
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     return ws
 
 

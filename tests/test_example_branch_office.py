@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from emu_helpers import ACCOUNT, KEY
-from pulumi_helpers import PROJECT_VENV, REPO_ROOT, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, REPO_ROOT, emulator_config, pulumi_env, run_pulumi
 
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -34,9 +34,7 @@ def test_branch_office_example_comes_up_with_no_diff_and_destroys_cleanly(tmp_pa
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
     pulumi("stack", "init", "dev")
-    pulumi("config", "set", "cato:accountId", ACCOUNT)
-    pulumi("config", "set", "cato:endpoint", emu.url)
-    pulumi("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
     pulumi("config", "set", "--secret", "branch:bgpMd5Key", "branch-md5-Qd17")
 
     # A first preview judges inputs that are not known yet (the site's id...) without failing.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi_helpers import PROJECT_VENV, REPO_ROOT, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, REPO_ROOT, emulator_config, pulumi_env, run_pulumi
 
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -47,9 +47,7 @@ def stack(project: Path, state: Path, emu):
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
     pulumi("stack", "init", "dev")
-    pulumi("config", "set", "cato:accountId", ACCOUNT)
-    pulumi("config", "set", "cato:endpoint", emu.url)
-    pulumi("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
     return pulumi
 
 

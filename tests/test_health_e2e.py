@@ -68,10 +68,7 @@ def test_health_after_up_names_the_port_change_when_a_link_goes_down_and_waits_f
     ws = pulumi_workspace
     ws.stack = "main"
     ws.write_project(PROGRAM)
-    ws.run("stack", "init", "main")
-    ws.run("config", "set", "cato:accountId", ACCOUNT, "--stack", "main")
-    ws.run("config", "set", "cato:endpoint", emu.url, "--stack", "main")
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY, "--stack", "main")
+    ws.use_emulator(emu)
     ws.run("up", "--yes", "--skip-preview", "--stack", "main")
     ctl = EmulatorControl(emu.base_url)
 

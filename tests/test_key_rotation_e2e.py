@@ -40,9 +40,7 @@ def emu(emulator_factory):
 def ws(pulumi_workspace, emu):
     pulumi_workspace.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     pulumi_workspace.write_project(PROGRAM)
-    pulumi_workspace.init_stack()
-    pulumi_workspace.run("config", "set", "cato:accountId", ACCOUNT)
-    pulumi_workspace.run("config", "set", "cato:endpoint", emu.url)
+    pulumi_workspace.use_emulator(emu, key=None)
     return pulumi_workspace
 
 

@@ -5,7 +5,6 @@ values known in the preview (get_site and get_host alongside); an ambiguous city
 from __future__ import annotations
 
 import pytest
-from emu_helpers import ACCOUNT, KEY
 from policy_support import fixture
 
 from catoiac.emulator.limits import RateLimitConfig
@@ -41,10 +40,7 @@ def test_lookups_in_a_program_preview_cleanly_and_ambiguity_fails_it(pulumi_work
     ws = pulumi_workspace
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project('CITY, COUNTRY = "Lyon", "FR"\n' + PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
 
     out = ws.run("preview", "--diff").stdout
     assert "+ 3 to create" in out or "3 to create" in out, out

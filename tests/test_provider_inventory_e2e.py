@@ -157,10 +157,7 @@ def emu(emulator_factory):
 def ws(pulumi_workspace, emu):
     pulumi_workspace.write_project(PROGRAM)
     pulumi_workspace.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
-    pulumi_workspace.init_stack()
-    pulumi_workspace.run("config", "set", "cato:accountId", ACCOUNT)
-    pulumi_workspace.run("config", "set", "cato:endpoint", emu.url)
-    pulumi_workspace.run("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi_workspace.use_emulator(emu)
     return pulumi_workspace
 
 
@@ -312,10 +309,7 @@ def test_refresh_of_a_large_inventory_costs_calls_per_collection_and_page_not_pe
     ws = pulumi_workspace
     ws.write_project(SCALE_PROGRAM)
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     ws.run("up", "--yes", "--skip-preview")
     ctl = EmulatorControl(emu.base_url)
     ctl.reset_stats()

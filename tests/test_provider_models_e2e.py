@@ -103,10 +103,7 @@ def test_a_site_on_every_socket_model_round_trips_with_no_changes(pulumi_workspa
     ws = pulumi_workspace
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     (ws.project_dir / "desired.json").write_text(json.dumps(desired()))
     ws.run("up", "--yes", "--skip-preview")
     ws.run("preview", "--expect-no-changes")

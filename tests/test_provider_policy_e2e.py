@@ -7,7 +7,7 @@ import copy
 import json
 
 import pytest
-from emu_helpers import ACCOUNT, KEY
+from emu_helpers import ACCOUNT
 from policy_support import (
     IFW_SECTIONS,
     MOVE_RULE_AS_ALICE,
@@ -65,10 +65,7 @@ def workspace(ws, emu, name: str = "catoiac-test"):
     ws.project_name = name
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu)
     return ws
 
 

@@ -50,10 +50,7 @@ def ws(pulumi_workspace, emu):
     # The emulator's limits are off here; keep the client's pacing from slowing the test.
     pulumi_workspace.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     pulumi_workspace.write_project(PROGRAM)
-    pulumi_workspace.init_stack()
-    pulumi_workspace.run("config", "set", "cato:accountId", ACCOUNT)
-    pulumi_workspace.run("config", "set", "cato:endpoint", emu.url)
-    pulumi_workspace.run("config", "set", "--secret", "cato:apiKey", KEY)
+    pulumi_workspace.use_emulator(emu)
     return pulumi_workspace
 
 
@@ -181,9 +178,7 @@ def test_missing_api_key_fails_in_check_with_the_fix_and_no_api_call(pulumi_work
     ws = pulumi_workspace
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
+    ws.use_emulator(emu, key=None)
     ws.env_extra["CATO_TOKEN"] = ""
     desire(ws)
     ctl = EmulatorControl(emu.base_url)

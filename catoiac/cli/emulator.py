@@ -123,8 +123,9 @@ def as_admin(
     help="The real Cato schema (SDL).",
 )
 def gen_schema(real: Path) -> None:
-    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml, and the
-    list of credential fields (catoiac/secret_fields.py) the redaction policy masks.
+    """Regenerate the emulator's schema subset from the real schema and schema_spec.yaml, the subset's
+    enum values and input type names (catoiac/schema_names.py, read at import without building the
+    schema), and the list of credential fields (catoiac/secret_fields.py) the redaction policy masks.
 
     \b
     Examples:
@@ -137,6 +138,10 @@ def gen_schema(real: Path) -> None:
 
     lines = schema_gen.write(real)
     click.echo(f"wrote {schema_gen.SCHEMA_PATH} ({lines} lines)")
+    from ..schema import NAMES_PATH, render_schema_names
+
+    NAMES_PATH.write_text(render_schema_names(build_schema(schema_gen.SCHEMA_PATH.read_text())))
+    click.echo(f"wrote {NAMES_PATH}")
     names = secrets.derive_secret_fields(build_schema(real.read_text(encoding="utf-8")))
     target = Path(secrets.__file__).with_name("secret_fields.py")
     target.write_text(secrets.render_secret_fields(names))

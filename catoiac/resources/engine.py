@@ -29,6 +29,7 @@ from ..errors import (
     ValidationError,
 )
 from ..journal import Claim, Journal, parse_iso
+from ..private_inputs import ADOPT_KEY, OWNER_KEY
 from ..secrets import REDACTOR
 from ..session import Session
 from .preflight import Preflight
@@ -37,10 +38,6 @@ from .spec import Inputs, Operation, ResourceSpec
 from .validation import apply_defaults, is_unknown, validate
 
 logger = logging.getLogger("catoiac.engine")
-ADOPT_KEY = "__adopt_id"  # an input asking create() to adopt an existing object (brownfield import)
-# Which resource of which program the inputs belong to ("<project>/<stack>/<type>::<name>"): dynamic
-# providers are never told the URN, and ownership (journal) and in-program conflict checks need it.
-OWNER_KEY = "__catoiac_owner"
 PRIVATE_INPUTS = (ADOPT_KEY, OWNER_KEY)  # the private inputs check() passes on to create()
 
 

@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import keyword
 import re
@@ -43,7 +44,10 @@ from graphql import (
     is_non_null_type,
 )
 
+from ..derived_cache import cached_json, digest_of_file
+from ..schema import SUBSET_PATH
 from ..schema import subset_schema as _schema
+from .enums import is_input_object
 from .validation import REF_FORMS
 
 # Scalar name -> jsonschema. Anything not listed is a string.
@@ -154,15 +158,20 @@ class InputModel:
     enabled unless told otherwise, where Cato requires ``enabled``)."""
 
     def __init__(self, type_name: str, overrides: Mapping[str, Any] | None = None) -> None:
-        t = _schema().get_type(type_name)
-        if not isinstance(t, GraphQLInputObjectType):
+        # Specs make their models at import: the name is checked against the generated list of input
+        # types, and the schema is built on first use (``type``), not in every importing process.
+        if not is_input_object(type_name):
             raise KeyError(f"{type_name} is not an input object type in the Cato schema subset")
-        self.type = t
+        self.type_name = type_name
         self.overrides = dict(overrides or {})
         self._plans: dict[str, list[_Field]] = {}
         self._defaults: dict[tuple[str, str], Any] = {}
         self._canon_fns: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
         self._live_fns: dict[str, Callable[[Mapping[str, Any], Any], dict[str, Any]]] = {}
+
+    @cached_property
+    def type(self) -> GraphQLInputObjectType:
+        return _schema().get_type(self.type_name)  # type: ignore[return-value]
 
     def fields(self, t: GraphQLInputObjectType) -> list[_Field]:
         if t.name not in self._plans:
@@ -176,7 +185,21 @@ class InputModel:
     # -- jsonschema ---------------------------------------------------------------------------
     @cached_property
     def schema(self) -> dict[str, Any]:
-        return self._object_schema(self.type, ())
+        return self.cached_schema(lambda: self._object_schema(self.type, ()))
+
+    def cached_schema(self, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``build()``, from the derived cache when it holds this model's schema: specs read their
+        schemas at import, and building one needs the whole GraphQL schema (catoiac.derived_cache).
+        The key is the schema subset, this module and the model's own (a subclass's build), the
+        type and the overrides."""
+        inputs = (
+            digest_of_file(SUBSET_PATH),
+            *(digest_of_file(f) for f in dict.fromkeys((__file__, inspect.getfile(type(self))))),
+            REF_FORMS,
+            self.type_name,
+            json.dumps(self.overrides, sort_keys=True),
+        )
+        return cached_json("input-schema", inputs, build)
 
     def _object_schema(self, t: GraphQLInputObjectType, seen: tuple[str, ...]) -> dict[str, Any]:
         if t.name in seen:

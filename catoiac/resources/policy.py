@@ -108,6 +108,9 @@ class RuleModel(InputModel):
 
     @cached_property
     def schema(self) -> dict[str, Any]:
+        return self.cached_schema(self._build_schema)
+
+    def _build_schema(self) -> dict[str, Any]:
         out = self._object_schema(self.type, ())
         if self.sub is not None:
             out["properties"][self.sub_key] = {"type": "array", "items": copy.deepcopy(self.sub.rule.schema)}

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import Resource
 
-from catoiac.resources.engine import ADOPT_KEY, OWNER_KEY
+from catoiac.private_inputs import ADOPT_KEY, OWNER_KEY
 
 from .provider import CatoProvider
 

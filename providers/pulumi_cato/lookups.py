@@ -37,19 +37,27 @@ import asyncio
 import dataclasses
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi import Input, Output
 
-from catoiac import catalog as _catalog
-from catoiac.readpath import AccountReader
-from catoiac.resources.refs import ScopedRefError, did_you_mean, resolve_scoped, suggest
-from catoiac.resources.specs import group as _groups  # noqa: F401  (registers the "groups" collection)
-from catoiac.session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Credentials, SessionPool
+if TYPE_CHECKING:
+    from catoiac.readpath import AccountReader
+    from catoiac.session import Credentials, SessionPool
 
-_POOL = SessionPool()  # per program process: one client and read cache per account
+# The catalog, the read path and the session are imported when a lookup runs: a program that looks
+# nothing up never loads the client (see ``_provider``).
+_POOL: SessionPool | None = None  # per program process: one client and read cache per account
 _LOCK = threading.Lock()
+
+
+def _credentials() -> Credentials:
+    from catoiac.session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Credentials
+
+    return Credentials.resolve(
+        {k: pulumi.runtime.get_config(k) for k in (CONFIG_KEY, CONFIG_ACCOUNT, CONFIG_ENDPOINT)}
+    )
 
 
 class LookupError(Exception):  # noqa: A001  (the user sees pulumi_cato.LookupError)
@@ -57,15 +65,20 @@ class LookupError(Exception):  # noqa: A001  (the user sees pulumi_cato.LookupEr
 
 
 def _reader() -> AccountReader:
-    config = {k: pulumi.runtime.get_config(k) for k in (CONFIG_KEY, CONFIG_ACCOUNT, CONFIG_ENDPOINT)}
+    from catoiac.resources.specs import group  # noqa: F401  (registers the "groups" collection)
+    from catoiac.session import SessionPool
+
+    global _POOL
+    credentials = _credentials()
     with _LOCK:
-        return _POOL.get(Credentials.resolve(config)).reader
+        if _POOL is None:
+            _POOL = SessionPool()
+        return _POOL.get(credentials).reader
 
 
 def _catalog_reader() -> AccountReader | None:
     """The shared reader, or None without credentials: categories and services need no account."""
-    config = {k: pulumi.runtime.get_config(k) for k in (CONFIG_KEY, CONFIG_ACCOUNT, CONFIG_ENDPOINT)}
-    if Credentials.resolve(config).problems():
+    if _credentials().problems():
         return None
     return _reader()
 
@@ -75,6 +88,8 @@ def _one(what: str, name: str, found: list[Mapping[str, Any]], names: set[Any], 
         return dict(found[0])
     if found:
         raise LookupError(f"{len(found)} {what}s are named {name!r}{scope}: name the site too (site=...)")
+    from catoiac.resources.refs import did_you_mean, suggest
+
     hint = did_you_mean(suggest(name, {n for n in names if isinstance(n, str)})) or " check the name"
     raise LookupError(f"no {what} is named {name!r}{scope}:{hint}")
 
@@ -86,6 +101,8 @@ def _site(name: str) -> dict:
 
 
 def _in_site(collection: str, type_name: str, what: str, name: str, site: str | None, **scope: Any) -> dict:
+    from catoiac.resources.refs import ScopedRefError, resolve_scoped
+
     reader = _reader()
     objects = reader.get(collection)
     if site is None:
@@ -229,11 +246,19 @@ class ServiceLookup(_Found):
     name: Output[str]
 
 
+def _catalog() -> Any:
+    from catoiac import catalog
+
+    return catalog
+
+
 def _catalog_call(find: Callable[..., Any], *args: Any) -> dict:
     """``find(*args)`` (a catalog entry, application or location) as a dict; a miss is a LookupError."""
+    from catoiac.catalog import CatalogError
+
     try:
         found = find(*args)
-    except _catalog.CatalogError as e:
+    except CatalogError as e:
         raise LookupError(str(e)) from None
     return dataclasses.asdict(found) if dataclasses.is_dataclass(found) else dict(found)
 
@@ -283,21 +308,23 @@ def get_site_location(
     ``"TX"``, ``"Texas"``). A city several places share (Paris, FR and Paris, US-TX) fails the
     program listing them: narrow it with ``country=`` and, in the US, ``state=``."""
     return SiteLocationLookup(
-        _lookup(lambda *a: _catalog_call(_catalog.find_location, *a), city, country, state)
+        _lookup(lambda *a: _catalog_call(_catalog().find_location, *a), city, country, state)
     )
 
 
 def get_application(name: Input[str]) -> ApplicationLookup:
     """The application named exactly ``name`` in Cato's catalog (read once per program, shared
     with the rule checks); a miss suggests close names."""
-    return ApplicationLookup(_lookup(lambda n: _catalog_call(_catalog.find_application, _reader(), n), name))
+    return ApplicationLookup(
+        _lookup(lambda n: _catalog_call(_catalog().find_application, _reader(), n), name)
+    )
 
 
 def get_app_category(name: Input[str]) -> AppCategoryLookup:
     """The application category named exactly ``name`` (``"Gambling"``). Cato's API lists no
     categories: this is catoiac's copy of them, so a miss says how to name one it does not hold."""
     return AppCategoryLookup(
-        _lookup(lambda n: _catalog_call(_catalog.find, _catalog_reader(), "category", n), name)
+        _lookup(lambda n: _catalog_call(_catalog().find, _catalog_reader(), "category", n), name)
     )
 
 
@@ -305,7 +332,7 @@ def get_service(name: Input[str]) -> ServiceLookup:
     """The standard service named exactly ``name`` (``"HTTPS"``), from catoiac's copy of Cato's
     services (the API lists none)."""
     return ServiceLookup(
-        _lookup(lambda n: _catalog_call(_catalog.find, _catalog_reader(), "service", n), name)
+        _lookup(lambda n: _catalog_call(_catalog().find, _catalog_reader(), "service", n), name)
     )
 
 
