@@ -215,25 +215,17 @@ def test_every_resource_type_round_trips_with_zero_writes(tmp_path, emulator_fac
         up = pulumi("up", "--yes")
         assert writes(ctl) == {}, up.stdout
         types = {r["type"].rsplit(":", 1)[1] for r in managed(pulumi)}
-        # Known gap (issue #9 stays open): an IPsec site's tunnel keys are write-only in Cato, and the
-        # importer does not yet write them as config secrets, so it skips the site, saying why.
-        assert types == set(SPECS) - {"IpsecSite"}, (set(SPECS) - {"IpsecSite"}) ^ types
-        assert re.search(r"^\| IpsecSite \| Azure East \| .*'psk' is required", readme, re.M), readme
+        assert types == set(SPECS), set(SPECS) ^ types
         ctl.reset_stats()
         assert pulumi("preview", "--expect-no-changes", check=False).returncode == 0
         assert writes(ctl) == {}
-    # Exit 2: the skipped IPsec site is unmanaged (below).
     drift = catoiac("drift", "--cwd", str(out), "--stack", "dev", "--format", "json", "--no-audit",
-                    url=emu.url, env=env, key=key, account=account, codes=(2,))  # fmt: skip
+                    url=emu.url, env=env, key=key, account=account)  # fmt: skip
     report = json.loads(drift.stdout)
     kinds = report["summary"]["by_kind"]
     assert (kinds["modified"], kinds["deleted"], kinds["reordered"]) == (0, 0, 0), report["findings"]
     assert report["stacks"][0]["unchecked_types"] == [], report["stacks"]
     coverage = {c["type"]: c["ratio"] for c in report["coverage"]}
-    # The skipped IPsec site is the one object left unmanaged (drift also counts it among the sites).
-    gap = {"IpsecSite", "SocketSite"}
-    assert set(coverage) == set(SPECS) - {"IpsecSite"}, report["coverage"]
-    assert all(r == 1.0 for t, r in coverage.items() if t not in gap), report["coverage"]
-    unmanaged = [f for f in report["findings"] if f["kind"] == "unmanaged"]
-    assert len(unmanaged) == 1 and unmanaged[0]["resource"]["type"] in gap, unmanaged
+    assert set(coverage) == set(SPECS) and all(r == 1.0 for r in coverage.values()), report["coverage"]
+    assert [f for f in report["findings"] if f["kind"] == "unmanaged"] == []
     assert "md5-secret-7731" not in drift.stdout

@@ -51,10 +51,27 @@ class Link:
 
 @dataclass(frozen=True)
 class Secret:
-    """A secret input (a BGP peer's MD5 key): read from the stack's secret config, never written."""
+    """A secret input (a BGP peer's MD5 key, an IPsec tunnel's pre-shared key): read from the stack's
+    secret config, never written. ``input`` names it (its path in the inputs: ``primary-tunnel-1-psk``)."""
 
     input: str
     value: Any
+    write_only: bool = False  # Cato never returns it: ``value`` is WRITE_ONLY, a stand-in
+
+
+# The stand-in for a write-only secret while the import checks the object: never written anywhere.
+WRITE_ONLY = "catoiac-import-write-only-stand-in"
+
+
+def secrets_in(value: Any) -> list[Secret]:
+    """Every Secret in ``value`` (inputs), in order."""
+    if isinstance(value, Secret):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in secrets_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in secrets_in(v)]
+    return []
 
 
 @dataclass
@@ -73,7 +90,8 @@ class Item:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.spec.kind, self.id)
+        # A narrower spec's object (an IpsecSite) is linked to as one of the wider collection (a site).
+        return (self.spec.subset_of or self.spec.kind, self.id)
 
     @property
     def manifest_key(self) -> str:
