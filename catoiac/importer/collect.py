@@ -8,8 +8,8 @@ objects that are part of another resource.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from .model import (
     Link,
     Secret,
     Skipped,
+    data_copy,
     differs,
     get_at,
     live_function,
@@ -40,6 +41,7 @@ from .model import (
 )
 
 SITES = "sites"  # the collection of the objects a site module is about
+PREFETCH = 6  # collections read side by side: requests that mostly wait on the API
 
 
 class ImportError_(CatoError):  # noqa: N801  (ImportError is Python's)
@@ -215,11 +217,18 @@ class Collector:
     def run(self) -> list[Item]:
         items: list[Item] = []
         names = {s.name for s in self.specs}
-        for spec in self.specs:
-            if spec.policy is not None:
-                items += self._policy(spec, group_names="Group" in names)
-            else:
-                items += self._objects(spec)
+        # Every collection is asked for at once, in the order they are used: while one type's objects
+        # are turned into items, the next collections are on their way (each is read once, whoever
+        # asks first; a read that failed here fails again, with its error, where it is used).
+        kinds = list(dict.fromkeys([SITES, *(s.kind for s in self.specs)]))
+        with ThreadPoolExecutor(max_workers=min(PREFETCH, len(kinds))) as pool:
+            for kind in kinds:
+                pool.submit(self.ctx.reader.get, kind)
+            for spec in self.specs:
+                if spec.policy is not None:
+                    items += self._policy(spec, group_names="Group" in names)
+                else:
+                    items += self._objects(spec)
         return items
 
     # -- objects ---------------------------------------------------------------------------------
@@ -257,7 +266,7 @@ class Collector:
             if full is None:
                 continue  # gone since the collection was read
             inputs = minimal(spec, live, full)
-            inputs = h.link(copy.deepcopy(inputs), obj, self.ctx, spec)
+            inputs = h.link(data_copy(inputs), obj, self.ctx, spec)
             for key in spec.secret_inputs:
                 if inputs.get(key) is not None:
                     inputs[key] = secrets(key, inputs[key], spec.properties.get(key) or {})
