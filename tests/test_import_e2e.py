@@ -2,7 +2,8 @@
 it: the catoiac CLI as a subprocess, the real pulumi CLI, the emulator over HTTP with its calls
 counted. The written project's first ``up`` adopts every object with no write to Cato, a preview
 then shows no change, drift reports none with full coverage, and an edit of the program (rename a
-site, move a rule, delete a range) makes exactly those mutations and one publish."""
+site, move a rule, delete a range) makes exactly those mutations and one publish. Then a round trip
+per resource type (``test_each_resource_type_...``): every spec in SPECS, on one small account."""
 
 from __future__ import annotations
 
