@@ -163,7 +163,7 @@ def secrets(name: str, value: Any, schema: Mapping[str, Any]) -> Any:
             if key in out:
                 out[key] = Secret(f"{name}-{key}", out[key])
             elif key in (schema.get("required") or ()):
-                out[key] = Secret(f"{name}-{key}", WRITE_ONLY, write_only=True)
+                out[key] = Secret(f"{name}-{key}", WRITE_ONLY)
         elif isinstance(out.get(key), dict | list):
             out[key] = secrets(f"{name}-{key}", out[key], sub)
     return out

@@ -54,8 +54,7 @@ class Secret:
     secret config, never written. ``input`` names it (its path in the inputs: ``primary-tunnel-1-psk``)."""
 
     input: str
-    value: Any
-    write_only: bool = False  # Cato never returns it: ``value`` is WRITE_ONLY, a stand-in
+    value: Any  # WRITE_ONLY for a secret Cato never returns
 
 
 # The stand-in for a write-only secret while the import checks the object: never written anywhere.
@@ -208,8 +207,8 @@ def differs(spec: ResourceSpec, live: LiveFn, inputs: Mapping[str, Any]) -> list
     # ``Engine.diff`` with its live side already canonical (canonical forms are idempotent): an
     # import asks this thousands of times, and canonicalising twice was a third of its CPU.
     engine = Engine(spec, lambda: None)  # type: ignore[arg-type,return-value]
-    want = engine.canonical(engine.inputs_of(inputs))
-    return sorted(k for k in set(found) | set(want) if found.get(k) != want.get(k))
+    have, want = engine.inputs_of(found), engine.canonical(engine.inputs_of(inputs))
+    return sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
 
 
 def minimal(spec: ResourceSpec, live: LiveFn, full: Mapping[str, Any]) -> dict[str, Any]:
