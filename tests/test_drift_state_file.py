@@ -116,3 +116,37 @@ def test_an_unknown_resource_type_is_listed_as_unchecked(emu, tmp_path):
     res = drift(emu, tmp_path, state(resource("FutureThing", "x", "1", {})), "--format", "json")
     report = json.loads(res.stdout)
     assert report["stacks"][0]["unchecked_types"] == ["cato:FutureThing"]
+
+
+def _ipsec_site(emu) -> tuple[str, dict]:
+    """An IPsec IKEv2 site made through the API: its id and its (non-secret) inputs as a state holds them."""
+    from objects_support import engine, ipsec_inputs, session_for
+
+    ipsec = engine(session_for(emu), "IpsecSite")
+    inputs, problems = ipsec.check({}, ipsec_inputs())
+    assert problems == []
+    site_id, _ = ipsec.create(inputs)
+    # The state keeps the tunnels (and their keys) secret: drift never decrypts them.
+    declared = {k: v for k, v in inputs.items() if k not in ("primary", "secondary")}
+    return site_id, {**declared, "primary": SECRET_ENVELOPE, "secondary": SECRET_ENVELOPE}
+
+
+def test_a_managed_ipsec_site_is_compared_as_an_ipsec_site_and_never_an_unmanaged_socket_site(emu, tmp_path):
+    site_id, inputs = _ipsec_site(emu)
+    data = state(resource("SocketSite", "hq", "100001", HQ), resource("IpsecSite", "azure", site_id, inputs))
+    res = drift(emu, tmp_path, data, "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    report = json.loads(res.stdout)
+    assert report["findings"] == [] and report["errors"] == []
+    coverage = {c["type"]: (c["managed"], c["total"]) for c in report["coverage"]}
+    assert coverage == {"SocketSite": (1, 1), "IpsecSite": (1, 1)}, report["coverage"]
+
+
+def test_an_unmanaged_ipsec_site_is_reported_as_an_ipsec_site(emu, tmp_path):
+    site_id, _ = _ipsec_site(emu)
+    data = state(resource("SocketSite", "hq", "100001", HQ))
+    res = drift(emu, tmp_path, data, "--format", "json", "--unmanaged-types", "SocketSite,IpsecSite")
+    assert res.returncode == 2, res.stdout + res.stderr
+    report = json.loads(res.stdout)
+    unmanaged = [(f["resource"]["type"], f["resource"]["cato_id"]) for f in report["findings"]]
+    assert unmanaged == [("IpsecSite", site_id)], report["findings"]

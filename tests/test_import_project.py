@@ -354,3 +354,40 @@ def test_a_large_import_advises_its_first_up_without_pulumis_per_resource_state_
     large = readme("p", "1001", {"SocketSite": 200, "NetworkRange": 2000}, [], [], [], "prod", None)
     assert "\nPULUMI_SKIP_CHECKPOINTS=true pulumi up  # adopts every object" in large
     assert "with 2,200 resources" in large and "Leave it off for" in large
+
+
+def test_an_ipsec_v2_site_is_imported_as_an_ipsec_site_with_its_keys_from_secret_config(emu, tmp_path):
+    """An account with a Socket site and an IPsec IKEv2 site: the IPsec site is an IpsecSite (never a
+    refused SocketSite), in its own site module; each tunnel's pre-shared key, write-only in Cato,
+    is read from a stack secret the README lists, and no key or stand-in is written anywhere."""
+    from objects_support import PSKS, ipsec_inputs
+
+    from catoiac.client import CatoClient
+    from catoiac.config import ClientConfig
+    from catoiac.importer.model import WRITE_ONLY
+    from catoiac.resources.engine import Engine
+    from catoiac.resources.specs import SPECS
+    from catoiac.session import Session
+
+    session = Session(CatoClient(ClientConfig(api_key=KEY, account_id=ACCOUNT, base_url=emu.url)))
+    ipsec = Engine(SPECS["IpsecSite"], lambda: session)
+    inputs, problems = ipsec.check({}, ipsec_inputs())
+    assert problems == []
+    site_id, _ = ipsec.create(inputs)
+
+    out = tmp_path / "p"
+    result = run(emu.url, "--out", str(out))
+    manifest = json.loads((out / ".catoiac-import.json").read_text())
+    assert f"IpsecSite:{site_id}" in manifest["items"] and f"SocketSite:{site_id}" not in manifest["items"]
+    assert manifest["items"][f"IpsecSite:{site_id}"]["module"] == "sites/azure_east.py"
+    readme = (out / "README.md").read_text()
+    assert "Azure East" not in readme.split("## Not imported, and why")[1].split("## Layout")[0], readme
+    keys = ["azure-east-primary-tunnel-1-psk", "azure-east-primary-tunnel-2-psk",
+            "azure-east-secondary-tunnel-1-psk"]  # fmt: skip
+    assert manifest["secrets"] == keys
+    assert all(f"- `{k}`" in readme for k in keys), readme
+    module = (out / "sites/azure_east.py").read_text()
+    assert "site = cato.IpsecSite(" in module and f'import_="{site_id}"' in module, module
+    assert all(f'config.require_secret("{k}")' in module for k in keys), module
+    for text in [result.output, *(p.read_text() for p in out.rglob("*") if p.is_file())]:
+        assert WRITE_ONLY not in text and not any(psk in text for psk in PSKS)

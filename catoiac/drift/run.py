@@ -24,7 +24,7 @@ from ..errors import (
 )
 from ..readpath import LOADERS, AccountReader
 from ..resources import Engine
-from ..resources.specs import SPECS
+from ..resources.specs import SPECS, owned_elsewhere
 from ..resources.specs.socket_interface import part_of_site
 from ..secrets import is_secret_field, mask_fields
 from ..session import CONFIG_ACCOUNT, CONFIG_ENDPOINT, CONFIG_KEY, Session, stack_config_value
@@ -289,7 +289,12 @@ class DriftRun:
                         {"urn": f"(unmanaged {name} objects)", "error": f"{type(e).__name__}: {e}"}
                     )
                     continue
-                live = {i: o for i, o in collection.items() if not UNMANAGEABLE.get(name, lambda _: False)(o)}
+                elsewhere = owned_elsewhere(spec, reader)  # an IPSEC_V2 site is an IpsecSite's
+                live = {
+                    i: o
+                    for i, o in collection.items()
+                    if str(i) not in elsewhere and not UNMANAGEABLE.get(name, lambda _: False)(o)
+                }
                 mine = managed.get(name, set())
                 coverage.append(Coverage(name, len(mine & set(live)), len(live)))
                 for oid in sorted(set(live) - mine) if name not in IMPLICIT else ():
@@ -329,8 +334,14 @@ class DriftRun:
     def _compare(self, stack: StackState, res, spec) -> list[Finding]:
         engine = Engine(spec, lambda: self.session)
         declared = engine.inputs_of(res.inputs)
-        desired = engine.canonical(declared)
         props = res.outputs or res.inputs  # a read gets the outputs, as Pulumi's refresh does
+        # A secret object input (an IPsec site's tunnels, with their keys) is "[secret]" in the state,
+        # never decrypted: it cannot be compared, so both sides keep it as that.
+        hidden = [k for k in spec.secret_inputs if declared.get(k) == SECRET]
+        if hidden:
+            declared = {k: v for k, v in declared.items() if k not in hidden}
+            props = {k: v for k, v in props.items() if k not in hidden}
+        desired = engine.canonical(declared)
         live_outputs: Mapping[str, Any] = {}
         if spec.read_live is not None:
             found = spec.read_live(self.session, res.id, props)
@@ -344,6 +355,9 @@ class DriftRun:
         else:
             raw_live = self.session.reader.get(spec.kind).get(res.id)
             live = engine.live_inputs(self.session, res.id, props)
+        if hidden and live is not None:
+            desired = {**desired, **dict.fromkeys(hidden, SECRET)}
+            live = {**live, **dict.fromkeys(hidden, SECRET)}
         ids = ItemIds(item_ids(res.outputs), item_ids(live_outputs))
         names = [desired.get("name"), (raw_live or {}).get("name"), (live or {}).get("name")]
         self.interest.add(res.id, *names)

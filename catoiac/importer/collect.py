@@ -8,8 +8,8 @@ objects that are part of another resource.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +19,18 @@ from ..resources.engine import Engine
 from ..resources.gql_schema import SITE_SCOPED, ref_item
 from ..resources.refs import ENTITY_REFS, scoped_form
 from ..resources.spec import ResourceSpec
-from ..resources.specs import SPECS
+from ..resources.specs import SPECS, owned_elsewhere
 from ..resources.specs.socket_interface import part_of_site as port_part_of_site
+from ..secrets import is_secret_field
 from ..session import Session
 from .model import (
+    WRITE_ONLY,
     Context,
     Item,
     Link,
     Secret,
     Skipped,
+    data_copy,
     differs,
     get_at,
     live_function,
@@ -38,6 +41,7 @@ from .model import (
 )
 
 SITES = "sites"  # the collection of the objects a site module is about
+PREFETCH = 6  # collections read side by side: requests that mostly wait on the API
 
 
 class ImportError_(CatoError):  # noqa: N801  (ImportError is Python's)
@@ -137,7 +141,32 @@ def hook(spec: ResourceSpec) -> Hook:
 
 # -- scope ---------------------------------------------------------------------------------------
 def is_site_anchor(spec: ResourceSpec) -> bool:
-    return spec.kind == SITES and spec.policy is None
+    """A site of some kind (a SocketSite, an IpsecSite): the first resource of its site's module."""
+    return SITES in (spec.kind, spec.subset_of) and spec.policy is None
+
+
+def secrets(name: str, value: Any, schema: Mapping[str, Any]) -> Any:
+    """``value`` (a secret input) with each secret field in it a ``Secret``, named after its path
+    (``primary-tunnel-1-psk``). A required secret field the read lacks is write-only in Cato (an
+    IPsec tunnel's ``psk``): a ``Secret`` too, whose value the program reads from the stack's config;
+    the stand-in value here only lets checks and the comparison with the live object run (the
+    spec's ``reconcile`` takes write-only fields from the program, as an adoption does)."""
+    if not isinstance(value, dict | list):
+        return Secret(name, value)
+    if isinstance(value, list):
+        each = schema.get("items") or {}
+        return [secrets(f"{name.removesuffix('s')}-{n + 1}", v, each) for n, v in enumerate(value)]
+    props = schema.get("properties") or {}
+    out = dict(value)
+    for key, sub in props.items():
+        if is_secret_field(key):
+            if key in out:
+                out[key] = Secret(f"{name}-{key}", out[key])
+            elif key in (schema.get("required") or ()):
+                out[key] = Secret(f"{name}-{key}", WRITE_ONLY)
+        elif isinstance(out.get(key), dict | list):
+            out[key] = secrets(f"{name}-{key}", out[key], sub)
+    return out
 
 
 def is_site_scoped(spec: ResourceSpec) -> bool:
@@ -188,11 +217,18 @@ class Collector:
     def run(self) -> list[Item]:
         items: list[Item] = []
         names = {s.name for s in self.specs}
-        for spec in self.specs:
-            if spec.policy is not None:
-                items += self._policy(spec, group_names="Group" in names)
-            else:
-                items += self._objects(spec)
+        # Every collection is asked for at once, in the order they are used: while one type's objects
+        # are turned into items, the next collections are on their way (each is read once, whoever
+        # asks first; a read that failed here fails again, with its error, where it is used).
+        kinds = list(dict.fromkeys([SITES, *(s.kind for s in self.specs)]))
+        with ThreadPoolExecutor(max_workers=min(PREFETCH, len(kinds))) as pool:
+            for kind in kinds:
+                pool.submit(self.ctx.reader.get, kind)
+            for spec in self.specs:
+                if spec.policy is not None:
+                    items += self._policy(spec, group_names="Group" in names)
+                else:
+                    items += self._objects(spec)
         return items
 
     # -- objects ---------------------------------------------------------------------------------
@@ -203,7 +239,8 @@ class Collector:
             for sid in sorted(self.site_ids):  # a collection read per site: only the sites in scope
                 out.update(collection.for_site(sid))
             return out
-        objects = dict(collection.items())
+        elsewhere = owned_elsewhere(spec, self.ctx.reader)  # an IPSEC_V2 site is no SocketSite
+        objects = {k: o for k, o in collection.items() if str(k) not in elsewhere}
         if self.site_ids is None:
             return objects
         if is_site_anchor(spec):
@@ -229,10 +266,10 @@ class Collector:
             if full is None:
                 continue  # gone since the collection was read
             inputs = minimal(spec, live, full)
-            inputs = h.link(copy.deepcopy(inputs), obj, self.ctx, spec)
+            inputs = h.link(data_copy(inputs), obj, self.ctx, spec)
             for key in spec.secret_inputs:
                 if inputs.get(key) is not None:
-                    inputs[key] = Secret(key, inputs[key])
+                    inputs[key] = secrets(key, inputs[key], spec.properties.get(key) or {})
             problem = self._problem(spec, engine, live, resolved(inputs))
             if problem:
                 self.skipped.append(Skipped(spec.name, label, problem, scope))

@@ -31,7 +31,7 @@ from ..errors import CatoError
 from ..resources.specs import SPECS
 from ..session import Session
 from .collect import Collector, ImportError_, is_site_scoped, resolve_sites, resolve_types
-from .model import Context, Item, Secret, Skipped
+from .model import Context, Item, Skipped, secrets_in
 from .pycode import visible
 from .render import (
     SITE_PACKAGE,
@@ -162,7 +162,7 @@ def run_import(client: CatoClient, opts: ImportOptions) -> ImportResult:
     files["Pulumi.yaml"] = _pulumi_yaml(project, account)
     files["requirements.txt"] = _requirements()
     files[".gitignore"] = "venv/\n__pycache__/\n"
-    secrets = sorted({secret_key(i, s.input) for i in items for s in i.inputs.values() if isinstance(s, Secret)}
+    secrets = sorted({secret_key(i, s.input) for i in items for s in secrets_in(i.inputs)}
                      | set(manifest.get("secrets") or []))  # fmt: skip
     if opts.stack:
         files[f"Pulumi.{opts.stack}.yaml"] = _stack_yaml(client)
@@ -386,8 +386,11 @@ def readme(
         lines += [
             "## Secrets",
             "",
-            "Cato returns these secrets, but `catoiac import` never writes them: set each in the stack's",
-            "secret config (`pulumi config set --secret KEY`) before the first `up`.",
+            "The program reads these from the stack's secret config: set each (`pulumi config set --secret",
+            "KEY`) before the first `up`. `catoiac import` never writes a secret. A BGP peer's MD5 key is the",
+            "one Cato holds. An IPsec tunnel's pre-shared key (`...-psk`) is write-only in Cato: set the key",
+            "the site's device uses. The first `up` adopts the tunnel without a write, since Cato cannot",
+            "show the key to compare. A later change of the value updates the tunnel's key in Cato.",
             "",
             *[f"- `{key}`" for key in secrets],
             "",

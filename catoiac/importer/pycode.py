@@ -50,8 +50,13 @@ def visible(text: str) -> str:
     )
 
 
+_PLAIN = re.compile(r"[ !#-&(-\[\]-~]*")  # printable ASCII but quotes and backslashes: no escape
+
+
 def string(text: str) -> str:
     """A string literal as ruff writes it."""
+    if _PLAIN.fullmatch(text):  # most names: nothing to escape (thousands of them per program)
+        return f'"{text}"'
     quote = "'" if text.count('"') > text.count("'") else '"'
     out = []
     for ch in text:

@@ -116,6 +116,10 @@ class ResourceSpec:
     # The ordered policy this resource owns sections of (a family of Cato's PolicyMutations), or None.
     # Drift, review and import find policy resources by it: no list of policy specs elsewhere.
     policy: PolicyKind | None = None
+    # The wider collection its live objects are part of (an IpsecSite's are the ``sites`` of connection
+    # type IPSEC_V2): an object in both is this spec's, never the wider collection's spec's
+    # (``specs.owned_elsewhere``; import and drift's unmanaged scan ask it).
+    subset_of: str | None = None
 
     def __post_init__(self) -> None:
         derived = tuple(k for k in self.properties if is_secret_field(k))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..spec import ResourceSpec
 from .admin import ADMIN
 from .app_connector import APP_CONNECTOR
@@ -23,3 +26,15 @@ SPECS.update(POLICY_SPECS)
 SPECS.update({s.name: s for s in (STATIC_HOST, SOCKET_INTERFACE, BGP_PEER, GROUP)})
 # The objects beside sites' inventory: IPsec sites, site licenses, admins, private apps, app connectors.
 SPECS.update({s.name: s for s in (IPSEC_SITE, SITE_LICENSE, ADMIN, PRIVATE_APP, APP_CONNECTOR)})
+
+
+def owned_elsewhere(spec: ResourceSpec, reader: Any) -> set[str]:
+    """Ids in ``spec``'s collection that belong to a narrower spec (``ResourceSpec.subset_of``): an
+    IPSEC_V2 site is an IpsecSite, never a SocketSite. Narrower collections derive from the wider one
+    (no API call of their own)."""
+    out: set[str] = set()
+    for other in SPECS.values():
+        if other is not spec and other.subset_of == spec.kind:
+            collection: Mapping[str, Any] = reader.get(other.kind)
+            out |= {str(i) for i in collection}
+    return out

@@ -288,6 +288,7 @@ def _check_ids(
 
 # -- reads ------------------------------------------------------------------------------------------
 def _load(r: AccountReader) -> dict[str, dict[str, Any]]:
+    """The sites of connection type IPSEC_V2 (``IPSEC_SITE.subset_of``: never SocketSites)."""
     return {sid: s for sid, s in r.get("sites").items() if s.get("connection_type") == CONNECTION}
 
 
@@ -354,4 +355,5 @@ IPSEC_SITE = ResourceSpec(
     reservations=_reservations,
     secret_inputs=("primary", "secondary"),
     invalidates=("sites", "ranges", "interfaces"),
+    subset_of="sites",
 )
