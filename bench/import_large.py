@@ -39,35 +39,14 @@ from drift_large import emulator_process, load_fixture  # noqa: E402
 
 from catoiac.emulator.control import EmulatorControl  # noqa: E402
 from catoiac.resources.specs import SPECS  # noqa: E402
+from catoiac.schema import operation_leaves  # noqa: E402
 
 ACCOUNT = "1001"
 KEY = "emulator-catoiac-key-1001"
 
 
-def _mutation_names() -> frozenset[str]:
-    """Every mutation the emulator can count (the leaves of the schema's ``…Mutations`` namespaces),
-    so a read of any collection, present or future, is never counted as a write."""
-    from graphql import GraphQLObjectType, get_named_type
-
-    from catoiac.schema import subset_schema
-
-    found: set[str] = set()
-
-    def walk(t: GraphQLObjectType) -> None:
-        for name, field in t.fields.items():
-            inner = get_named_type(field.type)
-            if isinstance(inner, GraphQLObjectType) and inner.name.endswith("Mutations"):
-                walk(inner)
-            else:
-                found.add(name)
-
-    mutation = subset_schema().mutation_type
-    assert mutation is not None
-    walk(mutation)
-    return frozenset(found)
-
-
-MUTATIONS = _mutation_names()
+# Writes are the schema's mutations: a read of any collection is never counted as one.
+MUTATIONS = operation_leaves("mutation")
 
 
 def writes_of(calls: dict[str, int]) -> dict[str, int]:

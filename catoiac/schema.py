@@ -55,6 +55,34 @@ def is_namespace(type_name: str) -> bool:
     return type_name.endswith(("Queries", "Mutations"))
 
 
+@cache
+def operation_leaves(kind: str) -> frozenset[str]:
+    """The operation names Cato (and the emulator) count calls under: the root fields of ``kind``
+    ("query" or "mutation") and, through Cato's namespaces, their leaves. Derived from the schema, so
+    a collection added later is never mistaken for a write by a hand-kept list."""
+    from graphql import GraphQLObjectType, get_named_type
+
+    schema = subset_schema()
+    root = schema.mutation_type if kind == "mutation" else schema.query_type
+    if root is None:
+        raise ValueError(f"the schema subset has no {kind} type")
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(t: GraphQLObjectType) -> None:
+        seen.add(t.name)
+        for name, field in t.fields.items():
+            inner = get_named_type(field.type)
+            if isinstance(inner, GraphQLObjectType) and is_namespace(inner.name):
+                if inner.name not in seen:
+                    walk(inner)
+            else:
+                found.add(name)
+
+    walk(root)
+    return frozenset(found)
+
+
 def render_schema_names(schema: GraphQLSchema) -> str:
     """The text of ``catoiac/schema_names.py`` for the schema subset."""
     from graphql import GraphQLEnumType, GraphQLInputObjectType

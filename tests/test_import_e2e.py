@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import emu_helpers
 import pytest
 import yaml
 from pulumi_helpers import PROJECT_VENV, pulumi_env, run_pulumi
@@ -30,37 +31,9 @@ ACCOUNT = "1001"
 KEY = "emulator-catoiac-key-1001"
 
 
-def _mutation_names() -> frozenset[str]:
-    """Every mutation the emulator can count, from the schema (the leaves of the ``…Mutations``
-    namespaces): a read of any collection, present or future, is never taken for a write."""
-    from graphql import GraphQLObjectType, get_named_type
-
-    from catoiac.schema import subset_schema
-
-    found: set[str] = set()
-    seen: set[str] = set()
-
-    def walk(t: GraphQLObjectType) -> None:
-        seen.add(t.name)
-        for name, field in t.fields.items():
-            inner = get_named_type(field.type)
-            if isinstance(inner, GraphQLObjectType) and inner.name.endswith("Mutations"):
-                if inner.name not in seen:
-                    walk(inner)
-            else:
-                found.add(name)
-
-    mutation = subset_schema().mutation_type
-    assert mutation is not None
-    walk(mutation)
-    return frozenset(found)
-
-
-MUTATIONS = _mutation_names()
-
-
 def writes(ctl: EmulatorControl) -> dict[str, int]:
-    return {op: n for op, n in ctl.stats().items() if op in MUTATIONS}
+    """The writes the emulator counted (the schema's mutations: a new collection is never a write)."""
+    return emu_helpers.writes(ctl.stats())
 
 
 def catoiac(

@@ -46,10 +46,7 @@ def test_lookups_give_live_values_in_preview_and_up_and_feed_managed_resources(p
     ws = pulumi_workspace
     ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
     ws.write_project(PROGRAM)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", "1001")
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
+    ws.use_emulator(emu, account="1001", key=KEY)
     with EmulatorControl(emu.base_url) as ctl:
         preview = ws.run("preview", "--diff")
         assert "+ pulumi-python:dynamic/cato:StaticHost: (create)" in preview.stdout, preview.stdout
