@@ -6,10 +6,11 @@ import asyncio
 import email.utils
 import io
 import logging
+import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,10 +169,21 @@ def make_client(server):
         client.close()
 
 
-def closed_port_url() -> str:
-    with serve_raw(lambda conn: None) as url:
-        pass
-    return url + PATH  # nothing listens there any more: connection refused
+@pytest.fixture
+def closed_port_url() -> Iterator[Callable[[], str]]:
+    """URLs of loopback ports bound for the test but never listening: a connection is refused. Held
+    until the test ends, so no other process (the suite runs emulators in parallel) can take them."""
+    held: list[socket.socket] = []
+
+    def url() -> str:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        held.append(s)
+        return f"http://127.0.0.1:{s.getsockname()[1]}{PATH}"
+
+    yield url
+    for s in held:
+        s.close()
 
 
 def test_test_mutation_documents_are_valid_against_the_real_schema(real_schema):
@@ -273,7 +285,7 @@ def test_retries_stop_at_max_attempts_with_the_last_error_typed(script, make_cli
     assert "attempts=3" in str(info.value) and "trace=trace-503" in str(info.value)
 
 
-def test_connect_errors_are_retried_even_for_mutations_then_reported(make_client):
+def test_connect_errors_are_retried_even_for_mutations_then_reported(make_client, closed_port_url):
     retry = RetryPolicy(max_attempts=3, connect_attempts=3, initial_backoff=0.01)
     client = make_client(closed_port_url(), retry=retry)
     with pytest.raises(TransportError, match="Could not connect") as info:
@@ -282,7 +294,7 @@ def test_connect_errors_are_retried_even_for_mutations_then_reported(make_client
     assert client.stats.get("TestUpdateSite").http_requests == 3
 
 
-def test_a_refused_connection_fails_within_seconds_naming_the_url_and_the_settings():
+def test_a_refused_connection_fails_within_seconds_naming_the_url_and_the_settings(closed_port_url):
     # The default policy, as users get it: a wrong endpoint must not cost minutes of back-off.
     url = closed_port_url()
     config = ClientConfig(api_key=SECRET, account_id=ACCOUNT, base_url=url)
@@ -747,7 +759,7 @@ def test_the_deep_attribute_check_finds_a_key_left_in_a_nested_error_field():
     assert SECRET not in str(err) and SECRET not in repr(err)
 
 
-def test_api_key_appears_in_no_exception_log_record_or_repr(script, make_client, caplog):
+def test_api_key_appears_in_no_exception_log_record_or_repr(script, make_client, caplog, closed_port_url):
     caplog.set_level(logging.DEBUG)
     echo = f"invalid api key {SECRET}"
     raised: list[BaseException] = []
