@@ -35,6 +35,7 @@ from starlette.routing import Route
 from ..schema import subset_schema
 from . import domains  # noqa: F401  (registers resolvers)
 from .context import PERMISSION_DENIED, RequestContext
+from .execution import FastExecutionContext
 from .fixtures import parse as parse_fixture
 from .fixtures import seed
 from .limits import PER_POLICY, Fault, FaultPlan, RateLimitConfig, RateLimiter
@@ -284,6 +285,7 @@ class Emulator:
                     variable_values=body.get("variables") or {},
                     operation_name=body.get("operationName"),
                     field_resolver=field_resolver,
+                    execution_context_class=FastExecutionContext,
                 )
             except BaseException:
                 self.store.execute("ROLLBACK")
