@@ -168,7 +168,7 @@ def bench_account() -> dict:
     import make_large
 
     saved = (make_large.SITES, make_large.IFW_RULES, make_large.WAN_RULES)
-    make_large.SITES, make_large.IFW_RULES, make_large.WAN_RULES = 8, 40, 20
+    make_large.SITES, make_large.IFW_RULES, make_large.WAN_RULES = 8, 100, 50  # 2 and 1 sections
     try:
         return make_large.build()
     finally:
@@ -220,3 +220,32 @@ def test_every_read_of_the_read_path_answers_the_same_bytes_with_and_without_the
     } <= names
     assert len(compared) > 10
     assert [n for n, same in compared if not same] == []
+
+
+def test_views_derived_from_the_state_are_rebuilt_after_any_write_or_rollback():
+    """``Store.memo``: computed once per generation of the data; a write, a raw write statement or
+    a rolled-back transaction makes the next read build it again, a read does not."""
+    from catoiac.emulator.store import Store
+
+    store = Store()
+    store.add_account("1", "a")
+    builds: list[int] = []
+
+    def view():
+        builds.append(1)
+        return [e["name"] for e in store.list("1", "site")]
+
+    assert store.memo("k", view) == [] and store.memo("k", view) == [] and len(builds) == 1
+    store.put("1", "site", "s1", {"name": "x"})
+    assert store.memo("k", view) == ["x"] and len(builds) == 2
+    store.execute("SELECT 1")
+    assert store.memo("k", view) == ["x"] and len(builds) == 2
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("1", "site", "s2", {"name": "y"})
+        assert store.memo("k", view) == ["x", "y"]  # inside the transaction: its own write
+        raise RuntimeError
+    assert store.memo("k", view) == ["x"]  # rolled back
+    store.execute("UPDATE entities SET name='z'")
+    n = len(builds)
+    store.memo("k", view)
+    assert len(builds) == n + 1
