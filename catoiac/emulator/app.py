@@ -13,6 +13,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import yaml
 from graphql import (
     DocumentNode,
@@ -451,10 +452,14 @@ class DropConnection(Response):
 
 
 def _encode(content: Any) -> bytes:
-    """JSON bytes, exactly as starlette's JSONResponse renders them."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode()
+    """Compact UTF-8 JSON, as starlette's JSONResponse renders it. orjson writes a 1 MB policy in a
+    tenth of json's time; what it refuses (integers beyond 64 bits, non-string keys) goes to json."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        ).encode()
 
 
 def _format_error(err: GraphQLError) -> dict[str, Any]:

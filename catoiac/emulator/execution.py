@@ -81,11 +81,12 @@ class FastExecutionContext(ExecutionContext):
     def _build_object_plan(self, t: GraphQLObjectType, field_nodes: list) -> Plan | None:
         if t.is_type_of is not None:
             return None
-        steps: list[tuple[str, str | None, Complete]] = []
+        # (response name, field name, exact type served as is or None, non-null, completer)
+        steps: list[tuple[str, str | None, type | None, bool, Complete]] = []
         for response_name, nodes in self.collect_subfields(t, field_nodes).items():
             name = nodes[0].name.value
             if name == "__typename":
-                steps.append((response_name, None, _constant(t.name)))
+                steps.append((response_name, None, None, False, _constant(t.name)))
                 continue
             if name.startswith("__"):
                 return None  # introspection
@@ -97,15 +98,24 @@ class FastExecutionContext(ExecutionContext):
             complete = self._completer(field.type, nodes)
             if complete is None:
                 return None
-            steps.append((response_name, name, complete))
+            non_null = isinstance(field.type, GraphQLNonNull)
+            same = _SAME.get(id(field.type.of_type if non_null else field.type))
+            steps.append((response_name, name, same, non_null, complete))
         steps_t = tuple(steps)
 
         def plan(value: dict) -> dict:
             out = {}
             get = value.get
-            for response_name, name, complete in steps_t:
+            for response_name, name, same, non_null, complete in steps_t:
                 v = get(name) if name is not None else None
-                if callable(v):
+                if same is not None:  # String, ID, Boolean: most fields, checked here
+                    if type(v) is same:
+                        out[response_name] = v
+                        continue
+                    if v is None and not non_null:
+                        out[response_name] = None
+                        continue
+                elif callable(v):
                     raise _SLOW  # a resolver in the data: graphql-core calls it
                 out[response_name] = complete(v)
             return out

@@ -16,6 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
+
+def _loads(text: str) -> Any:
+    """A stored document: orjson (about twice json's speed on the thousands a large read decodes),
+    or json for what orjson refuses (NaN, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 # Statements that change no data (any other bumps ``Store.generation``).
 _READ_ONLY = ("SELECT", "BEGIN", "COMMIT", "SAVEPO", "RELEAS", "PRAGMA")
 
@@ -229,14 +241,14 @@ class Store:
         row = self._conn.execute(
             "SELECT data FROM entities WHERE account_id=? AND kind=? AND id=?", (account_id, kind, entity_id)
         ).fetchone()
-        return json.loads(row["data"]) if row else None
+        return _loads(row["data"]) if row else None
 
     def find_by_name(self, account_id: str, kind: str, name: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(
             "SELECT data FROM entities WHERE account_id=? AND kind=? AND name=? ORDER BY seq",
             (account_id, kind, name),
         ).fetchall()
-        return [json.loads(r["data"]) for r in rows]
+        return [_loads(r["data"]) for r in rows]
 
     def list(self, account_id: str, kind: str, parent_id: str | None = None) -> list[dict[str, Any]]:
         if parent_id is None:
@@ -248,7 +260,7 @@ class Store:
                 "SELECT data FROM entities WHERE account_id=? AND kind=? AND parent_id=? ORDER BY seq",
                 (account_id, kind, parent_id),
             ).fetchall()
-        return [json.loads(r["data"]) for r in rows]
+        return [_loads(r["data"]) for r in rows]
 
     def delete(self, account_id: str, kind: str, entity_id: str) -> bool:
         cur = self._write(
@@ -284,4 +296,4 @@ class Store:
                 limit,
             ),
         ).fetchall()
-        return [(r["seq"], json.loads(r["record"])) for r in rows]
+        return [(r["seq"], _loads(r["record"])) for r in rows]
