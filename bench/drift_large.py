@@ -12,8 +12,11 @@ site, range, host and one per firewall policy owning all its sections), then dri
 Then the drift logic runs three times: cold (no audit cache), warm (the first run's cache, after one
 more UI change), and cold again under tracemalloc for peak Python memory (tracing slows Python down,
 so that run is not the timing). Each run reports API calls per operation as the client counted them
-and as the emulator served them, wall time, drift's own CPU time (all its threads), time spent waiting
-on the API and on rate limits.
+and as the emulator served them, wall time, drift's own CPU time (all its threads), the emulator
+process's CPU time over the run, the machine's load average as it started (the wall time depends on
+it: the machine is shared), time spent waiting on the API and on rate limits. Every run follows a
+change to the account, so the emulator computes its answers afresh (its answer cache and the views it
+derives from the state are keyed by the state's version): nothing is pre-warmed.
 
     .venv/bin/python bench/drift_large.py [--fixture examples/fixtures/large.yaml] [--json]
 """
