@@ -12,8 +12,11 @@ site, range, host and one per firewall policy owning all its sections), then dri
 Then the drift logic runs three times: cold (no audit cache), warm (the first run's cache, after one
 more UI change), and cold again under tracemalloc for peak Python memory (tracing slows Python down,
 so that run is not the timing). Each run reports API calls per operation as the client counted them
-and as the emulator served them, wall time, drift's own CPU time (all its threads), time spent waiting
-on the API and on rate limits.
+and as the emulator served them, wall time, drift's own CPU time (all its threads), the emulator
+process's CPU time over the run, the machine's load average as it started (the wall time depends on
+it: the machine is shared), time spent waiting on the API and on rate limits. Every run follows a
+change to the account, so the emulator computes its answers afresh (its answer cache and the views it
+derives from the state are keyed by the state's version): nothing is pre-warmed.
 
     .venv/bin/python bench/drift_large.py [--fixture examples/fixtures/large.yaml] [--json]
 """
@@ -24,6 +27,7 @@ import argparse
 import contextlib
 import copy
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,6 +57,9 @@ from catoiac.session import Session  # noqa: E402
 ADD_SITE = """mutation($a: ID!, $i: AddSocketSiteInput!) { site(accountId: $a) { addSocketSite(input: $i) { siteId } } }"""
 
 
+EMULATOR_PIDS: dict[str, int] = {}  # url -> the emulator process serving it (for its CPU time)
+
+
 @contextlib.contextmanager
 def emulator_process(fixture: dict[str, Any], tmp: Path):
     """The emulator in its own process (Cato's rate limits on), so its CPU time and memory are not
@@ -71,10 +78,17 @@ def emulator_process(fixture: dict[str, Any], tmp: Path):
         if url is None:
             raise RuntimeError("the emulator did not start")
         threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+        EMULATOR_PIDS[url] = proc.pid
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load_fixture(path: Path) -> dict[str, Any]:
@@ -147,7 +161,16 @@ def inject(url: str, ctl: EmulatorControl, account: str, other_key: str, state: 
 
 
 def measure(
-    label: str, state: StackState, url: str, account: str, key: str, cache: Path, ctl, *, memory: bool = False
+    label: str,
+    state: StackState,
+    url: str,
+    account: str,
+    key: str,
+    cache: Path,
+    ctl,
+    *,
+    memory: bool = False,
+    emulator_pid: int | None = None,
 ) -> dict[str, Any]:
     """One drift run. With ``memory`` it runs under tracemalloc (2-3x slower, so not timed that way)."""
     ctl.reset_stats()
@@ -156,9 +179,12 @@ def measure(
     with CatoClient(ClientConfig(api_key=key, account_id=account, base_url=url)) as client:
         if memory:
             tracemalloc.start()
+        load = os.getloadavg()[0]
+        emulator_started = process_cpu(emulator_pid) if emulator_pid else None
         started, cpu_started = time.perf_counter(), time.process_time()
         report = run_drift(opts, [state], client=client)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        emulator_cpu = process_cpu(emulator_pid) - emulator_started if emulator_pid else None
         if memory:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
@@ -170,6 +196,10 @@ def measure(
         # drift's own CPU (all its threads; the emulator is another process): on a shared machine wall
         # time also counts waiting for a core, this does not.
         "cpu_seconds": round(cpu, 2),
+        # The emulator's CPU while it answered this run (its own process): the other half of the wall.
+        "emulator_cpu_seconds": round(emulator_cpu, 2) if emulator_cpu is not None else None,
+        # The machine's 1-minute load average as the run started: the wall time depends on it.
+        "load_1min": round(load, 2),
         "peak_memory_mib": round(peak / 2**20, 1) if peak is not None else None,
         "client_calls": {op: s["calls"] for op, s in stats.items()},
         "rate_limit_wait_seconds": round(sum(s["rate_limit_wait_seconds"] for s in stats.values()), 2),
@@ -193,14 +223,17 @@ def main() -> None:
     out = []
     seed_started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, emulator_process(fixture, Path(tmp)) as url:
+        pid = EMULATOR_PIDS[url]
         ctl = EmulatorControl(url)
         seed_time = time.perf_counter() - seed_started
         state = build_state(url, account, key)
         inject(url, ctl, account, other, state)
-        out.append(measure("cold", state, url, account, key, Path(tmp) / "cache", ctl))
+        out.append(measure("cold", state, url, account, key, Path(tmp) / "cache", ctl, emulator_pid=pid))
         ctl.as_admin(account, "alice@example.com", UPDATE_SITE, {"a": account, "s": state.resources[0].id,
                                                                   "i": {"description": "ui again"}})  # fmt: skip
-        out.append(measure("warm cache", state, url, account, key, Path(tmp) / "cache", ctl))
+        out.append(
+            measure("warm cache", state, url, account, key, Path(tmp) / "cache", ctl, emulator_pid=pid)
+        )
         out.append(measure("memory (cold)", state, url, account, key, Path(tmp) / "cache2", ctl, memory=True))
     counts = {
         s: sum(1 for r in state.resources if r.spec_name == s)
@@ -230,6 +263,8 @@ def main() -> None:
         "run",
         "wall s",
         "CPU s",
+        "emulator CPU s",
+        "load",
         "API s",
         "rate-limit wait s",
         "peak MiB",
@@ -241,7 +276,8 @@ def main() -> None:
     for r in out:
         f = r["findings"]
         kinds = ", ".join(f"{n} {k}" for k, n in f["by_kind"].items() if n)
-        t.add_row(r["run"], str(r["wall_seconds"]), str(r["cpu_seconds"]), str(r["api_latency_seconds"]), str(r["rate_limit_wait_seconds"]),
+        t.add_row(r["run"], str(r["wall_seconds"]), str(r["cpu_seconds"]), str(r["emulator_cpu_seconds"] or "—"),
+                  str(r["load_1min"]), str(r["api_latency_seconds"]), str(r["rate_limit_wait_seconds"]),
                   str(r["peak_memory_mib"] or "—"),
                   kinds, str(r["audit"].get("calls")), str(r["audit"].get("records_fetched")))  # fmt: skip
     console.print(t)

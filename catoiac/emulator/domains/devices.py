@@ -33,11 +33,21 @@ def _mac(seed: str) -> str:
 
 
 def _devices(ctx: RequestContext) -> list[dict[str, Any]]:
+    """Every device, seen now. The inventory is built once per state of the data (``Store.memo``):
+    each request only stamps ``lastSeen`` with its own time."""
+    seen = {"lastSeen": timestamp(ctx)}
+    return [d | seen for d in ctx.store.memo(("devices", ctx.account_id), lambda: _inventory(ctx))]
+
+
+def _inventory(ctx: RequestContext) -> list[dict[str, Any]]:
     acc = ctx.account_id
     sites = {s["id"]: s for s in ctx.store.list(acc, SITE)}
     ports = {p["id"]: p for p in ctx.store.list(acc, IFACE)}
     ranges = ctx.store.list(acc, RANGE)
-    now, out = timestamp(ctx), []
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for r in ranges:
+        by_site.setdefault(r["siteId"], []).append(r)
+    now, out = None, []  # lastSeen: stamped per request by _devices
 
     def net(site_id: str, r: dict | None) -> dict[str, Any]:
         if r is None:
@@ -80,9 +90,7 @@ def _devices(ctx: RequestContext) -> list[dict[str, Any]]:
             )
     for h in ctx.store.list(acc, HOST):
         s, ip = sites[h["siteId"]], ipaddress.IPv4Address(h["ip"])
-        r = next(
-            (r for r in ranges if r["siteId"] == s["id"] and ip in ipaddress.IPv4Network(r["subnet"])), None
-        )
+        r = next((r for r in by_site.get(s["id"], ()) if ip in ipaddress.IPv4Network(r["subnet"])), None)
         out.append(
             common
             | net(s["id"], r)

@@ -190,11 +190,17 @@ TYPES: dict[str, Callable[[RequestContext], list[Item]]] = {
 _FILTERS = {"country": "countryCode", "state": "stateCode", "filterByConnectionType": "connType"}
 
 
+def items(ctx: RequestContext, etype: str) -> list[Item]:
+    """The entities of a type, as entityLookup serves them before filters and paging: built once per
+    state of the data (``Store.memo``) and shared, so a new list, whose items nobody changes."""
+    return list(ctx.store.memo(("entityLookup", ctx.account_id, etype), lambda: TYPES[etype](ctx)))
+
+
 def index(ctx: RequestContext, etype: str) -> tuple[dict[str, dict], dict[str, list[dict]]]:
     """Refs ``{id, name}`` of a type, by id and by name, for resolving many refs at once."""
     by_id: dict[str, dict] = {}
     by_name: dict[str, list[dict]] = {}
-    for it in TYPES[etype](ctx):
+    for it in items(ctx, etype):
         by_id[it["entity"]["id"]] = ref = {"id": it["entity"]["id"], "name": it["entity"]["name"]}
         by_name.setdefault(ref["name"], []).append(ref)
     return by_id, by_name
@@ -221,32 +227,32 @@ def resolve(ctx: RequestContext, etype: str, by: str, value: str) -> dict[str, s
 def entity_lookup(ctx: RequestContext, info, accountID: str, type: str, **args: Any) -> dict[str, Any]:
     if type not in TYPES:
         raise invalid(f"entityLookup of type {type} is not supported here; use one of {', '.join(TYPES)}")
-    items = TYPES[type](ctx)
+    found = items(ctx, type)
     parent = args.get("parent")
     if parent:
         if parent["type"] == SITE and ctx.store.get(ctx.account_id, SITE, parent["id"]) is None:
             raise not_found("Site", parent["id"])
-        items = [it for it in items if (parent["type"], parent["id"]) in it["parents"]]
+        found = [it for it in found if (parent["type"], parent["id"]) in it["parents"]]
     search = (args.get("search") or "").lower()
     if search and type == "countryState":
-        items = [it for it in items if it["entity"]["id"].lower().startswith(search + "-")]
+        found = [it for it in found if it["entity"]["id"].lower().startswith(search + "-")]
     elif search:
-        items = [it for it in items if search in (it["entity"]["name"] or "").lower()]
+        found = [it for it in found if search in (it["entity"]["name"] or "").lower()]
     if args.get("entityIDs"):
         wanted = set(args["entityIDs"])
-        items = [it for it in items if it["entity"]["id"] in wanted]
+        found = [it for it in found if it["entity"]["id"] in wanted]
     for f in args.get("filters") or []:
         if f.get("filter") not in _FILTERS:
             raise invalid(
                 f"entityLookup filter {f.get('filter')} is not supported here; use {', '.join(_FILTERS)}"
             )
-        items = [it for it in items if it["helperFields"].get(_FILTERS[f["filter"]]) == f.get("value")]
+        found = [it for it in found if it["helperFields"].get(_FILTERS[f["filter"]]) == f.get("value")]
     for s in reversed(args.get("sort") or []):
         field = s.get("field") or "name"
-        items.sort(
+        found.sort(
             key=lambda it: str(it["entity"].get(field, it["helperFields"].get(field)) or ""),
             reverse=s.get("order") == "desc",
         )
     start, limit = max(args.get("from") or 0, 0), args.get("limit")
-    page = items[start:] if limit is None or limit <= 0 else items[start : start + limit]
-    return {"items": [{k: v for k, v in it.items() if k != "parents"} for it in page], "total": len(items)}
+    page = found[start:] if limit is None or limit <= 0 else found[start : start + limit]
+    return {"items": [{k: v for k, v in it.items() if k != "parents"} for it in page], "total": len(found)}

@@ -236,9 +236,11 @@ class CurrentNames:
 
     def _of(self, kind: str) -> dict[str, str]:
         if kind not in self._names:
-            self._names[kind] = {
-                str(d["id"]): d.get("name") or "" for d in self.ctx.store.list(self.ctx.account_id, kind)
-            }
+            ctx = self.ctx  # once per state of the data (Store.memo), shared: only read
+            self._names[kind] = ctx.store.memo(
+                ("names", ctx.account_id, kind),
+                lambda: {str(d["id"]): d.get("name") or "" for d in ctx.store.list(ctx.account_id, kind)},
+            )
         return self._names[kind]
 
     def apply(self, value: dict[str, Any], t: GraphQLObjectType) -> dict[str, Any]:
