@@ -47,7 +47,7 @@ def _inventory(ctx: RequestContext) -> list[dict[str, Any]]:
     by_site: dict[str, list[dict[str, Any]]] = {}
     for r in ranges:
         by_site.setdefault(r["siteId"], []).append(r)
-    now, out = None, []  # lastSeen: stamped per request by _devices
+    out: list[dict[str, Any]] = []  # without lastSeen: _devices stamps it per request
 
     def net(site_id: str, r: dict | None) -> dict[str, Any]:
         if r is None:
@@ -64,7 +64,6 @@ def _inventory(ctx: RequestContext) -> list[dict[str, Any]]:
         "connectionProfile": None,
         "riskScore": 0,
         "originTypes": ["CatoNetworks"],
-        "lastSeen": now,
     }
     for r in ranges:
         port = ports[r["interfaceId"]]
