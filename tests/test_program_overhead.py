@@ -1,0 +1,45 @@
+"""The Pulumi program's per-resource overhead that pulumi_cato controls, through the real CLI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pulumi_helpers import PulumiWorkspace
+
+pytest_plugins = ("pulumi_helpers",)
+
+pytestmark = pytest.mark.slow
+
+PROGRAM = """
+import pulumi
+import pulumi_cato as cato
+
+pulumi.log.debug("the program's own debug line")
+cato.SocketSite("hq", name="HQ", native_range="10.40.0.0/24",
+                location={"country_code": "US", "timezone": "America/New_York"})
+"""
+SDK_LINE = "registering resource: ty=pulumi-python:dynamic/cato:SocketSite"
+
+
+def test_registration_debug_rpcs_are_dropped_unless_asked_and_the_programs_own_debug_lines_stay(
+    pulumi_workspace: PulumiWorkspace, emulator_factory
+) -> None:
+    ws = pulumi_workspace
+    ws.write_project(PROGRAM)
+    ws.use_emulator(emulator_factory())
+
+    quiet = ws.run("preview", "--debug")
+    assert "the program's own debug line" in quiet.stdout
+    # (The stack itself registers before the program imports pulumi_cato, so its line stays.)
+    assert SDK_LINE not in quiet.stdout
+    assert "resource registration prepared: ty=pulumi-python:dynamic/cato:SocketSite" not in quiet.stdout
+    assert "beginning rpc register resource" not in quiet.stdout
+
+    ws.env_extra["PULUMI_CATO_SDK_DEBUG"] = "1"
+    kept = ws.run("preview", "--debug")
+    assert "the program's own debug line" in kept.stdout
+    assert SDK_LINE in kept.stdout
+    assert "beginning rpc register resource" in kept.stdout
