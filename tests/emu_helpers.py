@@ -50,3 +50,13 @@ def read_names() -> frozenset[str]:
 def writes(stats: dict[str, int]) -> dict[str, int]:
     """The mutations among an emulator's call counts (``EmulatorControl.stats()``)."""
     return {op: n for op, n in stats.items() if op in mutation_names()}
+
+
+def shared_derived_cache() -> dict[str, str]:
+    """Environment for a catoiac CLI run that gets a throw-away HOME: it still shares the derived
+    cache (``catoiac.derived_cache``: content-keyed, so never stale), instead of rebuilding the
+    schema subset's introspection, ~3 s of CPU, in every run. The cold path has its own tests
+    (test_schema_cache.py)."""
+    from catoiac.derived_cache import CACHE_ENV, cache_dir
+
+    return {CACHE_ENV: str(cache_dir())}

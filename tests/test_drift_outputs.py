@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 import yaml
 from drift_support import SITES
-from emu_helpers import ACCOUNT, KEY, OTHER_KEY
+from emu_helpers import ACCOUNT, KEY, OTHER_KEY, shared_derived_cache
 from sites_support import ADD_SITE, UPDATE_SITE, fixture, site_input
 
 from catoiac.drift.report import schema
@@ -87,7 +87,7 @@ def drift_cmd(emu, tmp_path: Path, *args: str) -> list[str]:
 
 
 def drift(emu, tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path)}
+    base = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path), **shared_derived_cache()}
     res = subprocess.run(drift_cmd(emu, tmp_path, *args), env={**base, **(env or {})}, capture_output=True,
                          text=True, timeout=300)  # fmt: skip
     assert KEY not in res.stdout + res.stderr
@@ -144,7 +144,7 @@ def tmux_run(cmd: list[str], width: int, env: dict[str, str], tmp_path: Path) ->
 @pytest.mark.parametrize("width", [80, 120])
 def test_in_a_real_terminal_findings_are_blocks_that_fit_and_never_split_a_token(account, tmp_path, width):
     env = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path), "TERM": "xterm-256color",
-           "NO_COLOR": "1"}  # fmt: skip
+           "NO_COLOR": "1", **shared_derived_cache()}  # fmt: skip
     screen = tmux_run(drift_cmd(account, tmp_path), width, env, tmp_path)
     assert "D-" in screen and "Coverage" in screen, screen
     check_fits(screen, width)
@@ -339,7 +339,7 @@ def test_delete_unmanaged_deletes_only_what_is_still_unmanaged_and_only_once_con
     exe = shutil.which("catoiac", path=str(Path(sys.executable).parent))
     base = [exe, "delete-unmanaged", "--state-file", str(tmp_path / "state.json"), "--account-id", ACCOUNT,
             "--endpoint", account.url]  # fmt: skip
-    env = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path)}
+    env = {"PATH": os.environ["PATH"], "CATO_TOKEN": KEY, "HOME": str(tmp_path), **shared_derived_cache()}
 
     def delete(*args: str) -> subprocess.CompletedProcess:
         res = subprocess.run(

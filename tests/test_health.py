@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from emu_helpers import ACCOUNT, KEY, base_fixture
+from emu_helpers import ACCOUNT, KEY, base_fixture, shared_derived_cache
 from sites_support import Api
 from test_health_emulator import fixture
 
@@ -101,7 +101,7 @@ class World:
     ) -> subprocess.CompletedProcess:
         exe = shutil.which("catoiac", path=str(REPO / ".venv" / "bin"))
         env = {"PATH": str(REPO / ".venv" / "bin") + ":/usr/bin:/bin", "CATO_TOKEN": KEY, "HOME": str(self.tmp),
-               "CATOIAC_RATE_LIMIT_SCALE": "0.01"}  # fmt: skip
+               "CATOIAC_RATE_LIMIT_SCALE": "0.01", **shared_derived_cache()}  # fmt: skip
         where = ["--state-file", str(state or self.state)] if state is not False else []
         cmd = [exe, "health", *where, "--account-id", ACCOUNT, "--endpoint", self.emu.url,
                "--cache-dir", str(self.cache), *args]  # fmt: skip

@@ -13,7 +13,7 @@ import time
 
 import jsonschema
 import pytest
-from emu_helpers import ACCOUNT, KEY
+from emu_helpers import ACCOUNT, KEY, shared_derived_cache
 
 from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
@@ -53,6 +53,7 @@ def health(ws, *args: str, expect: int | None = None) -> subprocess.CompletedPro
         "CATO_TOKEN": KEY,
         "CATOIAC_RATE_LIMIT_SCALE": "0.01",
         "XDG_CACHE_HOME": str(ws.root / "cache"),
+        **shared_derived_cache(),
     }
     res = subprocess.run([exe, "health", "--cwd", str(ws.project_dir), *args], env=env, capture_output=True,
                          text=True, timeout=600)  # fmt: skip
@@ -129,6 +130,7 @@ def test_health_after_up_names_the_port_change_when_a_link_goes_down_and_waits_f
         "CATO_TOKEN": KEY,
         "CATOIAC_RATE_LIMIT_SCALE": "0.01",
         "XDG_CACHE_HOME": str(ws.root / "cache"),
+        **shared_derived_cache(),
     }
     proc = subprocess.Popen([exe, "health", "--cwd", str(ws.project_dir), "--stack", "main", "--wait", "5m",
                              "--interval", "1s", "--format", "json"], env=env, stdout=subprocess.PIPE,

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from emu_helpers import ACCOUNT, KEY
+from emu_helpers import ACCOUNT, KEY, shared_derived_cache
 from sites_support import Api, fixture
 
 from catoiac.client import CatoClient
@@ -106,6 +106,7 @@ def catoiac(tmp_path: Path, emu, *args: str, data: dict) -> subprocess.Completed
         "CATO_TOKEN": KEY,
         "CATOIAC_RATE_LIMIT_SCALE": "0.001",
         "HOME": str(tmp_path),
+        **shared_derived_cache(),
     }
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     for secret in SECRETS:
