@@ -17,7 +17,7 @@ from pathlib import Path
 import emu_helpers
 import pytest
 import yaml
-from pulumi_helpers import PROJECT_VENV, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, init_stack_from_template, pulumi_env, run_pulumi
 
 from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
@@ -61,8 +61,10 @@ def stack(out: Path, tmp_path: Path, key: str = KEY) -> tuple[Pulumi, dict[str, 
     def pulumi(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_pulumi(*args, cwd=out, env=env, check=check)
 
-    pulumi("stack", "init", "dev")
-    pulumi("config", "set", "--secret", "cato:apiKey", key)
+    # `stack init dev` + `config set --secret cato:apiKey KEY` on the Pulumi.dev.yaml import wrote.
+    if not init_stack_from_template(out, env, "dev", key=key):
+        pulumi("stack", "init", "dev")
+        pulumi("config", "set", "--secret", "cato:apiKey", key)
     return pulumi, env
 
 
