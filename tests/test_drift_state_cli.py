@@ -11,21 +11,21 @@ from types import SimpleNamespace
 import pytest
 from pulumi_helpers import PulumiWorkspace, pulumi_executable
 
-from catoiac.drift.state import SECRET, PulumiCli, StateError
+from catoiac.drift.state import SECRET, PulumiCli, StateError, load_stacks
 
 pytest_plugins = ("pulumi_helpers",)
 pytestmark = pytest.mark.slow
 
-# The real pulumi, behind a barrier: each command waits (up to 20 s) until three have started, so a
-# load that ran its reads one after the other fails (exit 97) instead of passing slowly.
+# The real pulumi, behind a barrier: each command waits (up to 20 s) until {n} have started, so
+# reads made one after the other fail (exit 97) instead of passing slowly.
 BARRIER = """#!/bin/bash
 printf '%s\\n' "$*" >> "{log}/calls"
 touch "{log}/start.$$"
 for _ in $(seq 200); do
-  [ "$(ls "{log}"/start.* | wc -l)" -ge 3 ] && exec "{real}" "$@"
+  [ "$(ls "{log}"/start.* | wc -l)" -ge {n} ] && exec "{real}" "$@"
   sleep 0.1
 done
-echo "only $(ls "{log}"/start.* | wc -l) of 3 pulumi reads ran at once" >&2
+echo "only $(ls "{log}"/start.* | wc -l) of {n} pulumi reads ran at once" >&2
 exit 97
 """
 
@@ -41,11 +41,13 @@ def stack(tmp_path, monkeypatch):
     return ws
 
 
-def barrier(tmp_path) -> str:
+def barrier(tmp_path, n: int = 3) -> str:
+    """A `pulumi` (in a folder of its own) behind a barrier of ``n`` commands."""
     log = tmp_path / "barrier"
     log.mkdir()
-    exe = tmp_path / "pulumi-barrier"
-    exe.write_text(BARRIER.format(log=log, real=pulumi_executable()))
+    exe = tmp_path / "barrier-bin" / "pulumi"
+    exe.parent.mkdir()
+    exe.write_text(BARRIER.format(log=log, real=pulumi_executable(), n=n))
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return str(exe)
 
@@ -71,3 +73,16 @@ def test_a_stack_that_does_not_exist_fails_with_the_export_error_first(stack):
 def test_with_no_stack_named_the_selected_one_is_read(stack):
     assert os.environ["PULUMI_HOME"] == stack.env["PULUMI_HOME"]
     assert PulumiCli(stack.project_dir).load(None).name == "test"
+
+
+def test_two_stacks_are_read_at_once_each_with_its_own_state(stack, tmp_path, monkeypatch):
+    stack.stack = "edge"
+    stack.use_emulator(SimpleNamespace(url="http://127.0.0.1:2/api/v1/graphql2"))
+    exe = barrier(tmp_path, n=6)  # both stacks' three reads
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(exe), os.environ["PATH"]]))
+
+    test, edge = load_stacks(["test", "edge"], cwd=stack.project_dir)
+    assert (test.name, len(test.updates)) == ("test", 1) and (edge.name, edge.updates) == ("edge", [])
+    assert edge.config["cato:endpoint"] == "http://127.0.0.1:2/api/v1/graphql2"
+    with pytest.raises(StateError, match=r"^`pulumi stack export --stack nope` exited "):
+        load_stacks(["test", "nope"], cwd=stack.project_dir)

@@ -260,7 +260,13 @@ def load_stacks(
     out = [load_state_file(p) for p in state_files]
     if stacks or not state_files:
         cli = PulumiCli(cwd)
-        out += [cli.load(s) for s in (stacks or [None])]
+        names = list(stacks or [None])
+        if len(names) == 1:
+            out.append(cli.load(names[0]))
+        else:  # stacks are read at once too; the first failure in the order given is raised
+            with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="pulumi-stack") as pool:
+                loads = [pool.submit(cli.load, s) for s in names]
+                out += [f.result() for f in loads]
     names = [s.name for s in out]
     if len(names) != len(set(names)):
         raise StateError(f"the same stack was given twice: {names}")
