@@ -231,8 +231,10 @@ def test_each_resource_type_is_imported_and_adopted_with_zero_writes(types, tmp_
     secrets = sorted(set(re.findall(r"^- `([a-z0-9-]+)`$", readme, re.M)))
 
     pulumi, env = stack(out, tmp_path, key)
-    for name in secrets:  # what the user sets: the MD5 key Cato holds, the PSKs their devices use
-        pulumi("config", "set", "--secret", name, MD5 if name.endswith("md5-auth-key") else f"psk-{name}")
+    # What the user sets: the MD5 key Cato holds, the PSKs their devices use (in one CLI run).
+    values = [f"{name}={MD5 if name.endswith('md5-auth-key') else f'psk-{name}'}" for name in secrets]
+    if values:
+        pulumi("config", "set-all", *(arg for value in values for arg in ("--secret", value)))
     with EmulatorControl(emu.base_url) as ctl:
         ctl.reset_stats()
         up = pulumi("up", "--yes", "--skip-preview")
