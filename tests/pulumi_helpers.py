@@ -11,10 +11,13 @@ tests or touches the user's Pulumi state.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +131,140 @@ def emulator_config(emu, *, account: str = ACCOUNT, key: str | None = KEY) -> li
     return [*args, "--secret", f"cato:apiKey={key}"] if key is not None else args
 
 
+# -- a worker-scoped template of "stack init" + "config set-all" ------------------------------------
+# Most end-to-end tests start with the same CLI runs (`stack init`, then the Cato config: ~0.75 s of
+# CPU, the secret paying the passphrase's PBKDF2). They run once per (project, stack, account, key,
+# passphrase) per worker process; each test gets a copy of the stack's backend files and of its
+# Pulumi.<stack>.yaml (same salt, same ciphertext, so the key decrypts with the passphrase), with its
+# own plaintext endpoint. Tests that exercise `stack init` / `config set` themselves run them directly.
+_ENDPOINT_PLACEHOLDER = "http://stack-template.invalid/api/v1/graphql2"
+_TEMPLATES: dict[tuple[str, str, str | None, str | None, str], Path] = {}
+_TEMPLATE_ROOT: list[Path] = []
+# Pulumi.<stack>.yaml keys that say the stack already has (or chose) its secrets provider.
+_SECRETS_KEYS = {"encryptionsalt", "secretsprovider", "encryptedkey"}
+
+
+def _template_root() -> Path:
+    if not _TEMPLATE_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="catoiac-stack-templates-"))
+        atexit.register(shutil.rmtree, root, True)
+        _TEMPLATE_ROOT.append(root)
+    return _TEMPLATE_ROOT[0]
+
+
+def _template(project: str, stack: str, account: str | None, key: str | None, passphrase: str) -> Path:
+    """The template's root (``state/`` and ``project/Pulumi.<stack>.yaml``), made on first use with
+    the real CLI: ``stack init``, then one ``config set-all`` (the account and a placeholder endpoint
+    unless ``account`` is None, the secret key unless ``key`` is None)."""
+    cache_key = (project, stack, account, key, passphrase)
+    if cache_key not in _TEMPLATES:
+        root = _template_root() / str(len(_TEMPLATES))
+        (root / "project").mkdir(parents=True)
+        (root / "project/Pulumi.yaml").write_text(yaml.safe_dump({"name": project, "runtime": "python"}))
+        env = pulumi_env(root / "state", root / "home", {"PULUMI_CONFIG_PASSPHRASE": passphrase})
+        run_pulumi("stack", "init", stack, cwd=root / "project", env=env)
+        args = []
+        if account is not None:
+            args += [
+                "--plaintext",
+                f"cato:accountId={account}",
+                "--plaintext",
+                f"cato:endpoint={_ENDPOINT_PLACEHOLDER}",
+            ]
+        if key is not None:
+            args += ["--secret", f"cato:apiKey={key}"]
+        if args:
+            run_pulumi("config", "set-all", *args, "--stack", stack, cwd=root / "project", env=env)
+        _TEMPLATES[cache_key] = root
+    return _TEMPLATES[cache_key]
+
+
+def init_stack_from_template(
+    project_dir: Path,
+    env: Mapping[str, str],
+    stack: str,
+    *,
+    key: str | None,
+    account: str | None = None,
+    endpoint: str | None = None,
+) -> bool:
+    """What ``pulumi stack init STACK`` then ``pulumi config set-all`` leave behind (``account`` and
+    ``endpoint`` as plaintext ``cato:accountId`` / ``cato:endpoint`` when given, ``key`` as the secret
+    ``cato:apiKey`` unless None), copied from this worker's template: the stack's checkpoint in the
+    local backend, its Pulumi.<stack>.yaml (config already there, as `catoiac import` writes it, is
+    kept), and the stack selected as current (PULUMI_HOME's workspace file). False, with nothing
+    done, when the case is not one the template reproduces exactly: the caller then runs the real
+    commands, errors included."""
+    assert (account is None) == (endpoint is None)
+    backend = env.get("PULUMI_BACKEND_URL", "")
+    passphrase = env.get("PULUMI_CONFIG_PASSPHRASE")
+    pulumi_yaml = project_dir / "Pulumi.yaml"
+    if (
+        not backend.startswith("file://")
+        or passphrase is None
+        or any(k in env for k in ("PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_SECRETS_PROVIDER"))
+        or not pulumi_yaml.is_file()
+        or "/" in stack
+    ):
+        return False
+    project = yaml.safe_load(pulumi_yaml.read_text()) or {}
+    if not isinstance(project.get("name"), str) or set(project) & {"backend", "config", "stackConfigDir"}:
+        return False
+    name = project["name"]
+    stack_yaml = project_dir / f"Pulumi.{stack}.yaml"
+    existing = yaml.safe_load(stack_yaml.read_text()) if stack_yaml.exists() else {}
+    ours = {"cato:apiKey"} | ({"cato:accountId", "cato:endpoint"} if account is not None else set())
+    if (
+        not isinstance(existing, dict)
+        or set(existing) & _SECRETS_KEYS
+        or not isinstance(existing.get("config") or {}, dict)
+        or ours & set(existing.get("config") or {})
+    ):
+        return False
+    state = Path(backend.removeprefix("file://"))
+    if any((state / ".pulumi/stacks" / name).glob(f"{stack}.json*")):
+        return False  # the stack exists: the real `stack init` fails, as it should
+
+    template = _template(name, stack, account, key, passphrase)
+    shutil.copytree(template / "state", state, dirs_exist_ok=True)
+    made = yaml.safe_load((template / "project" / f"Pulumi.{stack}.yaml").read_text())
+    config = {**(existing.get("config") or {}), **(made.get("config") or {})}
+    if endpoint is not None:
+        assert config["cato:endpoint"] == _ENDPOINT_PLACEHOLDER, made
+        config["cato:endpoint"] = endpoint
+    merged = {k: v for k, v in made.items() if k != "config"} | {
+        k: v for k, v in existing.items() if k != "config"
+    }
+    stack_yaml.write_text(yaml.safe_dump({**merged, "config": config} if config else merged, sort_keys=False))
+    # `stack init` selects the stack: PULUMI_HOME/workspaces/<project>-<sha1(Pulumi.yaml path)>-workspace.json
+    workspaces = Path(env["PULUMI_HOME"]) / "workspaces"
+    workspaces.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(str(pulumi_yaml.resolve()).encode()).hexdigest()
+    selected = workspaces / f"{name}-{digest}-workspace.json"
+    current = json.loads(selected.read_text()) if selected.is_file() else {}
+    current.setdefault("stacks", {})[backend] = f"organization/{name}/{stack}"
+    selected.write_text(json.dumps(current, indent=4))
+    return True
+
+
+def init_emulator_stack(
+    project_dir: Path,
+    env: Mapping[str, str],
+    stack: str,
+    emu,
+    *,
+    account: str = ACCOUNT,
+    key: str | None = KEY,
+) -> None:
+    """``pulumi stack init STACK`` + ``pulumi config set-all`` (``emulator_config``): from this
+    worker's template where it reproduces them, else the real commands."""
+    if not init_stack_from_template(project_dir, env, stack, key=key, account=account, endpoint=emu.url):
+        run_pulumi("stack", "init", stack, cwd=project_dir, env=env)
+        run_pulumi(
+            *emulator_config(emu, account=account, key=key), "--stack", stack, cwd=project_dir, env=env
+        )
+
+
 @dataclass
 class PulumiWorkspace:
     """A Pulumi project folder plus the state and home folders it runs against."""
@@ -173,10 +310,12 @@ class PulumiWorkspace:
         self, emu, *, account: str = ACCOUNT, key: str | None = KEY, init: bool = True
     ) -> PulumiWorkspace:
         """Make the stack (``init`` it first) talk to the emulator ``emu``: its endpoint, the account
-        and, unless ``key`` is None, the secret API key, in one ``pulumi config set-all``."""
+        and, unless ``key`` is None, the secret API key, in one ``pulumi config set-all`` (a new
+        stack is a copy of this worker's template of both: ``init_emulator_stack``)."""
         if init:
-            self.init_stack()
-        self.run(*emulator_config(emu, account=account, key=key), "--stack", self.stack)
+            init_emulator_stack(self.project_dir, self.env, self.stack, emu, account=account, key=key)
+        else:
+            self.run(*emulator_config(emu, account=account, key=key), "--stack", self.stack)
         return self
 
     def outputs(self) -> dict:

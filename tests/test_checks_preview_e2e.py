@@ -122,8 +122,9 @@ def test_a_fresh_stack_with_id_references_to_objects_not_created_yet_previews_an
     ws.run("preview")  # was: `value {<nil>} has a problem: {} should be non-empty`
     assert writes(ctl) == {}
     ws.run("up", "--yes")  # with its preview: no --skip-preview
-    rule = next(r for r in ws.resources() if r["type"].endswith("InternetFirewallPolicy"))
-    guest = next(r for r in ws.resources() if r["urn"].endswith("::guest"))
+    state = ws.resources()
+    rule = next(r for r in state if r["type"].endswith("InternetFirewallPolicy"))
+    guest = next(r for r in state if r["urn"].endswith("::guest"))
     body = rule["outputs"]["sections"][0]["rules"][0]
     assert body["source"]["site_network_subnet"] == [{"id": guest["id"]}]
     ws.run("preview", "--expect-no-changes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from emu_helpers import ACCOUNT, KEY
-from pulumi_helpers import PROJECT_VENV, REPO_ROOT, emulator_config, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, REPO_ROOT, init_emulator_stack, pulumi_env, run_pulumi
 
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -33,8 +33,7 @@ def test_branch_office_example_comes_up_with_no_diff_and_destroys_cleanly(tmp_pa
     def pulumi(*args: str, check: bool = True):
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
-    pulumi("stack", "init", "dev")
-    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
+    init_emulator_stack(project, env, "dev", emu, account=ACCOUNT, key=KEY)
     pulumi("config", "set", "--secret", "branch:bgpMd5Key", "branch-md5-Qd17")
 
     # A first preview judges inputs that are not known yet (the site's id...) without failing.

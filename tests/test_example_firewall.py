@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi_helpers import PROJECT_VENV, REPO_ROOT, emulator_config, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, REPO_ROOT, init_emulator_stack, pulumi_env, run_pulumi
 
 from catoiac.client import CatoClient
 from catoiac.config import ClientConfig
@@ -46,8 +46,7 @@ def stack(project: Path, state: Path, emu):
     def pulumi(*args: str, check: bool = True):
         return run_pulumi(*args, cwd=project, env=env, check=check)
 
-    pulumi("stack", "init", "dev")
-    pulumi(*emulator_config(emu, account=ACCOUNT, key=KEY), "--stack", "dev")
+    init_emulator_stack(project, env, "dev", emu, account=ACCOUNT, key=KEY)
     return pulumi
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import emu_helpers
 import pytest
 import yaml
-from pulumi_helpers import PROJECT_VENV, pulumi_env, run_pulumi
+from pulumi_helpers import PROJECT_VENV, init_stack_from_template, pulumi_env, run_pulumi
 
 from catoiac.emulator.control import EmulatorControl
 from catoiac.emulator.limits import RateLimitConfig
@@ -61,8 +61,10 @@ def stack(out: Path, tmp_path: Path, key: str = KEY) -> tuple[Pulumi, dict[str, 
     def pulumi(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_pulumi(*args, cwd=out, env=env, check=check)
 
-    pulumi("stack", "init", "dev")
-    pulumi("config", "set", "--secret", "cato:apiKey", key)
+    # `stack init dev` + `config set --secret cato:apiKey KEY` on the Pulumi.dev.yaml import wrote.
+    if not init_stack_from_template(out, env, "dev", key=key):
+        pulumi("stack", "init", "dev")
+        pulumi("config", "set", "--secret", "cato:apiKey", key)
     return pulumi, env
 
 
@@ -229,8 +231,10 @@ def test_each_resource_type_is_imported_and_adopted_with_zero_writes(types, tmp_
     secrets = sorted(set(re.findall(r"^- `([a-z0-9-]+)`$", readme, re.M)))
 
     pulumi, env = stack(out, tmp_path, key)
-    for name in secrets:  # what the user sets: the MD5 key Cato holds, the PSKs their devices use
-        pulumi("config", "set", "--secret", name, MD5 if name.endswith("md5-auth-key") else f"psk-{name}")
+    # What the user sets: the MD5 key Cato holds, the PSKs their devices use (in one CLI run).
+    values = [f"{name}={MD5 if name.endswith('md5-auth-key') else f'psk-{name}'}" for name in secrets]
+    if values:
+        pulumi("config", "set-all", *(arg for value in values for arg in ("--secret", value)))
     with EmulatorControl(emu.base_url) as ctl:
         ctl.reset_stats()
         up = pulumi("up", "--yes", "--skip-preview")

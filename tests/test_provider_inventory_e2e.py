@@ -172,9 +172,9 @@ class Recorder:
         self.texts += [res.stdout, res.stderr]
         return res
 
-    def export(self) -> None:
-        """The state as `pulumi stack export` shows it (kept with the rest)."""
-        self("stack", "export")
+    def export(self) -> list[dict]:
+        """The state's resources, as `pulumi stack export` shows them (its text kept with the rest)."""
+        return json.loads(self("stack", "export").stdout).get("deployment", {}).get("resources") or []
 
 
 def desire(ws, body: dict, imports: dict | None = None) -> None:
@@ -195,8 +195,8 @@ def live_peer(emu, peer_id: str, site_id: str) -> dict | None:
     return next((p for p in peers["bgpPeer"] if p["id"] == peer_id), None)
 
 
-def state_outputs(ws, name: str) -> dict:
-    return next(r for r in ws.resources() if r["urn"].endswith(f"::{name}"))["outputs"]
+def state_outputs(resources: list[dict], name: str) -> dict:
+    return next(r for r in resources if r["urn"].endswith(f"::{name}"))["outputs"]
 
 
 def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_destroy(ws, emu):
@@ -215,7 +215,8 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     desire(ws, V2)
     up = pulumi("up", "--yes", "--skip-preview")
     assert "5 updated" in up.stdout, up.stdout
-    assert {k: ws.outputs()[k] for k in INVENTORY} == {k: ids[k] for k in INVENTORY}
+    outputs = ws.outputs()  # one `stack output` (each decrypts with the passphrase's PBKDF2)
+    assert {k: outputs[k] for k in INVENTORY} == {k: ids[k] for k in INVENTORY}
     assert live_peer(emu, ids["bgp"], porto)["holdTime"] == 90
     pulumi("preview", "--expect-no-changes")
     pulumi.export()
@@ -228,7 +229,7 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     assert new["wan"] == f"{porto}:INT_2" and new["lan"] == f"{porto}:INT_7"
     assert new["host"] != ids["host"] and new["bgp"] != ids["bgp"] and new["group"] == ids["group"]
     assert live_peer(emu, ids["bgp"], porto) is None
-    braga = state_outputs(ws, "bgp")["site_id"]
+    braga = state_outputs(ws.resources(), "bgp")["site_id"]
     assert live_peer(emu, new["bgp"], braga)["md5AuthKey"] == MD5_UPDATED
     pulumi("preview", "--expect-no-changes")
 
@@ -239,19 +240,20 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     admin(ctl, UPDATE_GROUP, g=new["group"])
     refresh = pulumi("refresh", "--yes", "--skip-preview")
     assert "4 updated" in refresh.stdout, refresh.stdout
-    pulumi.export()
-    assert state_outputs(ws, "host")["ip"] == "10.62.0.77"
-    assert state_outputs(ws, "wan")["upstream_bandwidth"] == 40
-    assert state_outputs(ws, "bgp")["metric"] == 250
-    assert state_outputs(ws, "group")["description"] == "edited by alice"
+    state = pulumi.export()  # one export for every check of the refreshed state
+    assert state_outputs(state, "host")["ip"] == "10.62.0.77"
+    assert state_outputs(state, "wan")["upstream_bandwidth"] == 40
+    assert state_outputs(state, "bgp")["metric"] == 250
+    assert state_outputs(state, "group")["description"] == "edited by alice"
     assert pulumi("preview", "--expect-no-changes", check=False).returncode != 0
     pulumi("up", "--yes", "--skip-preview")
     assert live_peer(emu, new["bgp"], braga)["md5AuthKey"] == MD5_UPDATED
     pulumi("preview", "--expect-no-changes")
 
     # Import: forget the resources, adopt them again by id: no write, no diff.
+    state = ws.resources()  # the URNs do not change as others are deleted: one export
     for name in ("group", *INVENTORY[:-1]):
-        urn = next(r["urn"] for r in ws.resources() if r["urn"].endswith(f"::{name}"))
+        urn = next(r["urn"] for r in state if r["urn"].endswith(f"::{name}"))
         pulumi("state", "delete", urn, "--yes")
     desire(ws, V3, imports={k: new[k] for k in INVENTORY})
     ctl.reset_stats()
@@ -260,12 +262,13 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
         op for op in ctl.stats() if not op.startswith(("entityLookup", "accountSnapshot", "bgpPeer", "group"))
     }
     assert writes == set(), ctl.stats()
-    assert {k: ws.outputs()[k] for k in INVENTORY} == {k: new[k] for k in INVENTORY}
+    outputs = ws.outputs()
+    assert {k: outputs[k] for k in INVENTORY} == {k: new[k] for k in INVENTORY}
     desire(ws, V3)
     pulumi("preview", "--expect-no-changes")
-    pulumi.export()
+    state = pulumi.export()
     shown = json.loads(ws.run("stack", "output", "--json").stdout)
-    assert shown["md5"] == "[secret]" and state_outputs(ws, "bgp")["md5_auth_key"] != MD5_UPDATED
+    assert shown["md5"] == "[secret]" and state_outputs(state, "bgp")["md5_auth_key"] != MD5_UPDATED
 
     # Deleted out of band: refresh drops them from the state (a disabled port is a deleted one).
     admin(ctl, DELETE_GROUP, g=new["group"])
@@ -274,10 +277,9 @@ def test_inventory_lifecycle_create_noop_update_replace_refresh_import_delete_de
     admin(ctl, DISABLE_PORT, s=porto)
     refresh = pulumi("refresh", "--yes", "--skip-preview")
     assert "4 deleted" in refresh.stdout, refresh.stdout
-    left = {r["urn"].rsplit("::", 1)[1] for r in ws.resources()}
+    left = {r["urn"].rsplit("::", 1)[1] for r in pulumi.export()}  # kept for the secret search too
     assert not left & {"host", "lan", "bgp", "group"}, left
 
-    pulumi.export()
     pulumi("destroy", "--yes", "--skip-preview")
     assert live_peer(emu, new["bgp"], braga) is None
     for key in (MD5, MD5_UPDATED, MD5_ALICE):

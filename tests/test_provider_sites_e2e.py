@@ -119,10 +119,9 @@ def test_site_and_range_lifecycle_create_noop_update_replace_refresh_import_dest
     ws.run("preview", "--expect-no-changes")
 
     # Import: forget the resources, adopt them again by id, and see no diff.
-    ws.run("state", "delete", next(r["urn"] for r in ws.resources() if r["urn"].endswith("::lan")), "--yes")
-    ws.run(
-        "state", "delete", next(r["urn"] for r in ws.resources() if r["urn"].endswith("::branch")), "--yes"
-    )
+    urns = [r["urn"] for r in ws.resources()]  # deleting one does not change the other's URN: one export
+    ws.run("state", "delete", next(u for u in urns if u.endswith("::lan")), "--yes")
+    ws.run("state", "delete", next(u for u in urns if u.endswith("::branch")), "--yes")
     desire(
         ws,
         site={**SITE, "description": "moved upstairs", "connection_type": "SOCKET_X1700"},

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,15 +231,22 @@ class PulumiCli:
         return next((s["name"] for s in out if s.get("current")), None)
 
     def load(self, stack: str | None) -> StackState:
+        """The stack's export, history and (never decrypted) config. The three read-only commands
+        run at once, so a drift waits for about one CLI start, not three; an error is raised as
+        the sequential reads would raise it (export's first, then history's)."""
         name = stack or self.current_stack()
         if not name:
             raise StateError("no stack selected: pass --stack NAME")
-        state = from_export(self.export(name), name)
-        state.updates = self.history(name)
-        try:
-            state.config = self.config(name)
-        except StateError:
-            state.config = {}  # config needs the secrets provider; it only supplies defaults
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="pulumi-read") as pool:
+            export = pool.submit(self.export, name)
+            history = pool.submit(self.history, name)
+            config = pool.submit(self.config, name)
+            state = from_export(export.result(), name)
+            state.updates = history.result()
+            try:
+                state.config = config.result()
+            except StateError:
+                state.config = {}  # config needs the secrets provider; it only supplies defaults
         return state
 
 
@@ -252,7 +260,13 @@ def load_stacks(
     out = [load_state_file(p) for p in state_files]
     if stacks or not state_files:
         cli = PulumiCli(cwd)
-        out += [cli.load(s) for s in (stacks or [None])]
+        names = list(stacks or [None])
+        if len(names) == 1:
+            out.append(cli.load(names[0]))
+        else:  # stacks are read at once too; the first failure in the order given is raised
+            with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="pulumi-stack") as pool:
+                loads = [pool.submit(cli.load, s) for s in names]
+                out += [f.result() for f in loads]
     names = [s.name for s in out]
     if len(names) != len(set(names)):
         raise StateError(f"the same stack was given twice: {names}")

@@ -142,16 +142,11 @@ def emulator(fixture: dict | None = None) -> Iterator:
 
 def stack(root: Path, emu, name: str, program: str = PROGRAM):
     """A new stack of a project in ``root`` configured for the emulator."""
-    from emu_helpers import ACCOUNT, KEY
     from pulumi_helpers import PulumiWorkspace
 
     ws = PulumiWorkspace(root=root, stack=name)
     ws.write_project(program)
-    ws.init_stack()
-    ws.run("config", "set", "cato:accountId", ACCOUNT)
-    ws.run("config", "set", "cato:endpoint", emu.url)
-    ws.run("config", "set", "--secret", "cato:apiKey", KEY)
-    return ws
+    return ws.use_emulator(emu)  # the account, the endpoint and the secret key (emu_helpers')
 
 
 def up(ws, desired: dict) -> None:
