@@ -143,3 +143,32 @@ def test_a_valid_input_is_judged_without_jsonschema_and_an_invalid_one_still_get
             "e.g. 10.0.1.0/24",
         )
     ]
+
+
+def test_the_character_check_finds_the_same_first_forbidden_character_as_its_definition_on_every_bmp_character():
+    """``forbidden_char`` clears most strings with one pattern: for every BMP character, in a name and
+    in free text, it finds what the definition (controls, surrogates, bidi overrides, BOM and
+    noncharacters; tabs and line breaks allowed in free text) finds, at the same position."""
+    import unicodedata
+
+    from catoiac.resources import validation as v
+
+    def defined(text: str, multiline: bool) -> tuple[int, str] | None:
+        for pos, ch in enumerate(text):
+            cp = ord(ch)
+            if multiline and cp in v._MULTILINE_OK:
+                continue
+            if cp in v._BIDI or cp in v._INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs"):
+                return pos, ch
+        return None
+
+    # Every forbidden character is in the BMP: all of it, and a sample of the planes above.
+    points = [*range(0x10000), *range(0x10000, 0x110000, 97), 0x10FFFF]
+    wrong = [
+        (cp, multiline)
+        for cp in points
+        for multiline, prefix in ((False, "ab"), (True, "a\tb"))
+        if v.forbidden_char(prefix + chr(cp), multiline) != defined(prefix + chr(cp), multiline)
+    ]
+    assert wrong == []
+    assert v.forbidden_char("ab\u202ec") == (2, "\u202e") and v.forbidden_char("a\tb", True) is None

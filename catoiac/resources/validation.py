@@ -106,8 +106,25 @@ _INVISIBLE = {0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF}
 _MULTILINE_OK = {0x09, 0x0A, 0x0D}
 
 
+def _class(codes: set[int]) -> str:
+    return "".join(re.escape(chr(c)) for c in sorted(codes))
+
+
+# The same characters as one pattern (Cc is U+0000-001F and U+007F-009F, Cs the surrogates; free text
+# may hold tabs and line breaks): a string
+# that holds none of them, nearly every one, is cleared without a loop over its characters.
+_SUSPECT = {
+    False: re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_class(_BIDI | _INVISIBLE)}]"),
+    True: re.compile(
+        f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_class(_BIDI | _INVISIBLE)}]"
+    ),
+}
+
+
 def forbidden_char(text: str, multiline: bool = False) -> tuple[int, str] | None:
     """(position, character) of the first character an input must not hold, or None."""
+    if _SUSPECT[multiline].search(text) is None:
+        return None
     for pos, ch in enumerate(text):
         cp = ord(ch)
         if multiline and cp in _MULTILINE_OK:
