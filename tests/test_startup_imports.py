@@ -25,8 +25,9 @@ import pulumi_cato.provider, pulumi_cato._engine_side
 """
 
 # Loaded on first use only: the HTTP client stack (with the first session; the client's documents
-# need no GraphQL parser when their index is in the derived cache), deepdiff (a diff that finds a change).
-LAZY = ("catoiac.client", "catoiac.documents", "httpx", "tenacity", "deepdiff")
+# need no GraphQL parser when their index is in the derived cache), deepdiff (a diff that finds a
+# change), pycountry (a country code to check).
+LAZY = ("catoiac.client", "catoiac.documents", "httpx", "tenacity", "deepdiff", "pycountry")
 # httpx's command-line client and what it pulls in: never, in a provider process.
 NEVER = ("httpx._main", "rich", "rich.console", "click", "pygments")
 
@@ -100,7 +101,7 @@ print(json.dumps({{
     assert found["unchanged"] is False
     assert found["changed"] is True
     assert found["after_check"] == {
-        "lazy": sorted(["catoiac.client", "catoiac.documents", "httpx", "tenacity"]),
+        "lazy": sorted(["catoiac.client", "catoiac.documents", "httpx", "tenacity", "pycountry"]),
         "never": [],
     }
     assert found["cli"] is True

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import pycountry
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema import ValidationError as SchemaError
 from jsonschema import validators as _validators
@@ -44,7 +43,11 @@ def _mac(value: object) -> bool:
 
 @formats.checks("country")
 def _country(value: object) -> bool:
-    return not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is not None
+    if not isinstance(value, str):
+        return True
+    import pycountry  # late: only a resource with a country code needs its database
+
+    return pycountry.countries.get(alpha_2=value.upper()) is not None
 
 
 @formats.checks("timezone")
