@@ -26,8 +26,9 @@ import pulumi_cato.provider, pulumi_cato._engine_side
 
 # Loaded on first use only: the HTTP client stack (with the first session; the client's documents
 # need no GraphQL parser when their index is in the derived cache), deepdiff (a diff that finds a
-# change), pycountry (a country code to check).
-LAZY = ("catoiac.client", "catoiac.documents", "httpx", "tenacity", "deepdiff", "pycountry")
+# change), pycountry (a country code to check), jsonschema (inputs the compiled check does not pass:
+# jsonschema finds and words their errors).
+LAZY = ("catoiac.client", "catoiac.documents", "httpx", "tenacity", "deepdiff", "pycountry", "jsonschema")
 # httpx's command-line client and what it pulls in: never, in a provider process.
 NEVER = ("httpx._main", "rich", "rich.console", "click", "pygments")
 

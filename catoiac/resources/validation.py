@@ -12,36 +12,50 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema import ValidationError as SchemaError
-from jsonschema import validators as _validators
-
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's marker for a value known only after apply
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$", re.I)
 
-formats = FormatChecker()
+# Cato's formats: name -> (check, the exception that also means "not valid"), as jsonschema's
+# FormatChecker takes them. jsonschema itself loads only to find and word errors (``_jsonschema``).
+_FORMATS: dict[str, tuple[Callable[[object], bool], type[Exception] | tuple[()]]] = {}
 
 
-@formats.checks("cidr", raises=ValueError)
+def _format(name: str, raises: type[Exception] | tuple[()] = ()):
+    def register(fn: Callable[[object], bool]) -> Callable[[object], bool]:
+        _FORMATS[name] = (fn, raises)
+        return fn
+
+    return register
+
+
+def _conforms(value: object, fmt: str) -> bool:
+    check, raises = _FORMATS[fmt]
+    try:
+        return bool(check(value))
+    except raises:
+        return False
+
+
+@_format("cidr", raises=ValueError)
 def _cidr(value: object) -> bool:
     if isinstance(value, str):
         ipaddress.IPv4Network(value, strict=True)
     return True
 
 
-@formats.checks("ipv4", raises=ValueError)
+@_format("ipv4", raises=ValueError)
 def _ipv4(value: object) -> bool:
     if isinstance(value, str):
         ipaddress.IPv4Address(value)
     return True
 
 
-@formats.checks("mac")
+@_format("mac")
 def _mac(value: object) -> bool:
     return not isinstance(value, str) or bool(_MAC.match(value))
 
 
-@formats.checks("country")
+@_format("country")
 def _country(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -50,7 +64,7 @@ def _country(value: object) -> bool:
     return pycountry.countries.get(alpha_2=value.upper()) is not None
 
 
-@formats.checks("timezone")
+@_format("timezone")
 def _timezone(value: object) -> bool:
     return not isinstance(value, str) or value in _timezones()
 
@@ -173,9 +187,17 @@ def with_text_rules(schema: Any, key: str | None = None) -> Any:
     return out
 
 
-def _text(_validator, kind: str, instance: Any, _schema) -> Iterator[SchemaError]:
-    if not isinstance(instance, str) or instance == UNKNOWN:
+def _text_ok(kind: str, instance: Any) -> bool:
+    return (
+        not isinstance(instance, str) or instance == UNKNOWN or not forbidden_char(instance, kind == "text")
+    )
+
+
+def _text(_validator, kind: str, instance: Any, _schema) -> Iterator[Any]:
+    if _text_ok(kind, instance):
         return
+    from jsonschema import ValidationError as SchemaError
+
     found = forbidden_char(instance, multiline=kind == "text")
     if found:
         pos, ch = found
@@ -187,14 +209,29 @@ def _text(_validator, kind: str, instance: Any, _schema) -> Iterator[SchemaError
         yield SchemaError(f"contains {_char_name(ch)} at position {pos}: remove it ({allowed})")
 
 
-def _ref_forms(_validator, forms: list[list[str]], instance: Any, _schema) -> Iterator[SchemaError]:
-    if not isinstance(instance, dict) or not instance or sorted(instance) in [sorted(f) for f in forms]:
-        return  # a string is a name; unknown keys and an empty object have messages of their own
+def _ref_form_ok(forms: list[list[str]], instance: Any) -> bool:
+    # A string is a name; unknown keys and an empty object have messages of their own.
+    return not isinstance(instance, dict) or not instance or sorted(instance) in [sorted(f) for f in forms]
+
+
+def _ref_forms(_validator, forms: list[list[str]], instance: Any, _schema) -> Iterator[Any]:
+    if _ref_form_ok(forms, instance):
+        return
+    from jsonschema import ValidationError as SchemaError
+
     shown = ", ".join("{" + ", ".join(f'"{k}": ...' for k in f) + "}" for f in forms)
     yield SchemaError(f"{instance!r} is not a reference: give a name, or one of {shown}")
 
 
-_Validator = _validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text, REF_FORMS: _ref_forms})
+@lru_cache(maxsize=1)
+def _jsonschema() -> tuple[Any, Any]:
+    """jsonschema's validator class with our keywords, and a format checker with Cato's formats."""
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    formats = FormatChecker()
+    for name, (check, raises) in _FORMATS.items():
+        formats.checks(name, raises=raises)(check)
+    return validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text, REF_FORMS: _ref_forms}), formats
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
@@ -206,7 +243,7 @@ def _validator(schema: Mapping[str, Any]):
     if entry is None or entry[0] is not schema:
         entry = _VALIDATORS[id(schema)] = (
             schema,
-            _Validator(with_text_rules(schema), format_checker=formats),
+            _jsonschema()[0](with_text_rules(schema), format_checker=_jsonschema()[1]),
         )
     return entry[1]
 
@@ -406,7 +443,9 @@ def _keyword_check(key: str, arg: Any, schema: Mapping[str, Any]) -> Check:  # n
         rx = re.compile(arg)
         return lambda v: not is_str(v) or rx.search(v) is not None
     if key == "format":
-        return lambda v: formats.conforms(v, arg)
+        if arg not in _FORMATS:
+            raise _Unsupported(f"format {arg}")
+        return lambda v: _conforms(v, arg)
     if key == "minimum":
         return lambda v: not _NUMBER(v) or v >= arg
     if key == "maximum":
@@ -441,9 +480,10 @@ def _keyword_check(key: str, arg: Any, schema: Mapping[str, Any]) -> Check:  # n
         name = _compile_check(arg)
         return lambda v: not is_dict(v) or all(name(k) for k in v)
     if key == TEXT_KEYWORD:
-        return lambda v: next(_text(None, arg, v, None), None) is None
+        return lambda v: _text_ok(arg, v)
     if key == REF_FORMS:
-        return lambda v: next(_ref_forms(None, arg, v, None), None) is None
+        forms = [sorted(f) for f in arg]
+        return lambda v: not isinstance(v, dict) or not v or sorted(v) in forms
     raise _Unsupported(key)
 
 
