@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import tenacity
 
+from catoiac._httpx import httpx
 from catoiac.config import DEFAULT_BASE_URL, ClientConfig, is_loopback_host
 from catoiac.documents import DocumentStore, Operation
 from catoiac.errors import (

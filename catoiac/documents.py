@@ -13,23 +13,6 @@ from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    GraphQLObjectType,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    get_named_type,
-    parse,
-    print_ast,
-    visit,
-)
-from graphql.language import DocumentNode, Visitor
-from graphql.utilities import TypeInfo, TypeInfoVisitor
-
 from catoiac import schema as schema_module
 from catoiac.derived_cache import cached_json, digest_of_file
 from catoiac.errors import UnknownOperationError
@@ -38,8 +21,16 @@ from catoiac.schema import SUBSET_PATH, subset_schema
 from catoiac.schema import is_namespace as is_namespace_type
 from catoiac.secrets import is_secret_field
 
+# graphql-core is imported where documents are parsed: building the index (once, then it comes from
+# the derived cache) and checking them. A client that finds its index cached never loads graphql.
 if TYPE_CHECKING:
-    from graphql import GraphQLSchema
+    from graphql import (
+        FieldNode,
+        FragmentDefinitionNode,
+        GraphQLSchema,
+        OperationDefinitionNode,
+        SelectionSetNode,
+    )
 
 # Arguments that mark a field as a namespace (e.g. ``site(accountId:)``, ``policy(accountId:)``) rather
 # than the operation itself; descending through them finds the leaf mutation.
@@ -98,6 +89,8 @@ class Operation:
 
 
 def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    from graphql import FieldNode
+
     if selection_set is None:
         return []
     return [s for s in selection_set.selections if isinstance(s, FieldNode) and s.name.value != "__typename"]
@@ -107,6 +100,8 @@ def _root_path(op: OperationDefinitionNode) -> tuple[str, ...]:
     """Root field, then down through namespace fields (``policy { internetFirewall(input) { ... } }``)
     to the operation's leaf field. Namespaces are recognised by their type in the schema subset;
     a field outside it counts as a namespace when it only takes the account id and has one child."""
+    from graphql import GraphQLObjectType, OperationType, get_named_type
+
     roots = _fields(op.selection_set)
     if not roots:
         raise DocumentError(f"operation {op.name.value if op.name else '?'} selects no root field")
@@ -133,13 +128,21 @@ def _root_path(op: OperationDefinitionNode) -> tuple[str, ...]:
     return tuple(path)
 
 
-class _SpreadCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
+def _spreads(node) -> list[str]:
+    """Names of the fragments ``node`` spreads, in order."""
+    from graphql import FragmentSpreadNode, Visitor, visit
 
-    def enter_fragment_spread(self, spread: FragmentSpreadNode, *_args) -> None:
-        self.names.append(spread.name.value)
+    class _SpreadCollector(Visitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_args) -> None:
+            self.names.append(spread.name.value)
+
+    collector = _SpreadCollector()
+    visit(node, collector)
+    return collector.names
 
 
 def _used_fragments(node, fragments: Mapping[str, FragmentDefinitionNode]) -> list[str]:
@@ -147,9 +150,7 @@ def _used_fragments(node, fragments: Mapping[str, FragmentDefinitionNode]) -> li
     seen: list[str] = []
     pending = [node]
     while pending:
-        collector = _SpreadCollector()
-        visit(pending.pop(), collector)
-        for name in collector.names:
+        for name in _spreads(pending.pop()):
             if name not in seen:
                 if name not in fragments:
                     raise DocumentError(f"unknown fragment {name!r}")
@@ -160,6 +161,9 @@ def _used_fragments(node, fragments: Mapping[str, FragmentDefinitionNode]) -> li
 
 def _index(sources: Mapping[str, str]) -> dict[str, Operation]:
     """Every named operation of ``sources``, checked: names unique, fragments known and unique."""
+    from graphql import FragmentDefinitionNode, GraphQLError, OperationDefinitionNode, parse, print_ast
+    from graphql.language import DocumentNode
+
     operations: dict[str, Operation] = {}
     parsed: dict[str, DocumentNode] = {}
     fragments: dict[str, FragmentDefinitionNode] = {}
@@ -272,7 +276,9 @@ def document_problems(schema: GraphQLSchema, text: str, *, source: str = "<docum
     """Why ``text`` should not ship: parse or validation errors against ``schema``, and every use of a
     deprecated field, argument, enum value or input field not waived by ``# deprecated-ok: <why>`` on
     the line above it."""
-    from graphql import validate
+    from graphql import GraphQLError, parse, validate, visit
+    from graphql.language import Visitor
+    from graphql.utilities import TypeInfo, TypeInfoVisitor
 
     try:
         doc = parse(text)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import CatoClient
 from .ports import port_id
+
+if TYPE_CHECKING:
+    from .client import CatoClient
 
 # entityLookup page size: Cato's Terraform provider reads 1,000 items a call; cato-cli pages by
 # 50 (the API's default limit). Paging never trusts one signal alone (see ``lookup``).

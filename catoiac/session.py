@@ -10,14 +10,16 @@ import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import CatoClient
 from .config import ClientConfig
 from .errors import ConfigurationError
 from .ratelimit import RateLimitTable
 from .readpath import AccountReader
 from .secrets import REDACTOR, api_key_problem
+
+if TYPE_CHECKING:
+    from .client import CatoClient
 
 CONFIG_KEY, CONFIG_ACCOUNT, CONFIG_ENDPOINT = "cato:apiKey", "cato:accountId", "cato:endpoint"
 
@@ -157,6 +159,10 @@ class SessionPool:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
+                # The HTTP client loads with the first session: a provider process checking inputs
+                # without credentials, or a program, never needs it.
+                from .client import CatoClient
+
                 client = CatoClient(creds.client_config(), limits=_limits())
                 client.refresh_key = refresh_key
                 session = Session(client)

@@ -19,6 +19,7 @@ from catoiac.resources import Engine, preflight
 from catoiac.resources.preflight import Preflight
 from catoiac.resources.program import Program
 from catoiac.resources.refs import LATER
+from catoiac.resources.spec import SUBNET
 from catoiac.resources.specs import SPECS
 from catoiac.resources.validation import UNKNOWN
 from catoiac.session import Session
@@ -301,3 +302,36 @@ def test_a_policy_imported_by_its_id_owns_the_sections_the_id_names(checks, emu)
     assert "sections[0]" not in checks("InternetFirewallPolicy", "sec", adopt)
     found = Checks(emu)("InternetFirewallPolicy", "bad", {**mine, "__adopt_id": "wanFirewall:Security"})
     assert "is not a InternetFirewallPolicy id" in found["sections"]
+
+
+def test_live_ranges_that_may_overlap_a_subnet_are_found_by_index_exactly_as_by_comparing_every_one():
+    """Preflight finds the live ranges overlapping a range through an index (CIDR networks overlap
+    only when one holds the other), not by comparing it with every live range: the same ranges, in
+    the same order, for nested, equal, disjoint, host and malformed values."""
+    import random
+
+    from catoiac.resources.preflight import LiveHolder, _SpanIndex
+    from catoiac.resources.program import collide, span
+
+    rnd = random.Random(7)
+
+    def cidr() -> str:
+        bits = rnd.choice([0, 8, 16, 20, 23, 24, 24, 25, 28, 30, 32])
+        addr = rnd.choice([10 << 24, (10 << 24) | (1 << 16), (172 << 24) | (16 << 16), rnd.getrandbits(32)])
+        addr |= rnd.getrandbits(12)  # host bits too: a live value need not be a network address
+        dotted = ".".join(str((addr >> s) & 255) for s in (24, 16, 8, 0))
+        return (
+            rnd.choice([f"{dotted}/{bits}", dotted, "not-a-range"])
+            if rnd.random() < 0.1
+            else f"{dotted}/{bits}"
+        )
+
+    holders = [(cidr(), LiveHolder(str(i), None, f"range {i}")) for i in range(400)]
+    index = _SpanIndex(holders)
+    for _ in range(400):
+        query = cidr()
+        wanted = span(query)
+        if wanted is None:
+            continue
+        brute = [i for i, (key, _h) in enumerate(holders) if collide(SUBNET, query, key)]
+        assert index.overlapping(*wanted) == brute, query

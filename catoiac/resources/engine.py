@@ -16,9 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from deepdiff import DeepDiff
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ApiError,
@@ -31,11 +29,13 @@ from ..errors import (
 from ..journal import Claim, Journal, parse_iso
 from ..private_inputs import ADOPT_KEY, OWNER_KEY
 from ..secrets import REDACTOR
-from ..session import Session
 from .preflight import Preflight
 from .program import Program
 from .spec import Inputs, Operation, ResourceSpec
 from .validation import apply_defaults, is_unknown, validate
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 logger = logging.getLogger("catoiac.engine")
 PRIVATE_INPUTS = (ADOPT_KEY, OWNER_KEY)  # the private inputs check() passes on to create()
@@ -96,6 +96,14 @@ def _judged(rule: Callable[[Inputs], list[tuple[str, str]]], inputs: Inputs) -> 
             return []  # a rule tripped over the unknown-value marker: nothing to judge yet
         raise
     return [(p, r) for p, r in found if not is_unknown(value_at(inputs, p))]
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if old == new:
+        return False
+    from deepdiff import DeepDiff  # late: a diff with no change never needs it
+
+    return bool(DeepDiff(old, new, ignore_order=False))
 
 
 def _dig(data: Any, path: str) -> Any:
@@ -162,13 +170,15 @@ class Engine:
 
     # -- diff ---------------------------------------------------------------------------------
     def diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffOutcome:
-        old = self.canonical(self.inputs_of(olds))
-        new = self.canonical(self.inputs_of(news))
+        old_inputs, new_inputs = self.inputs_of(olds), self.inputs_of(news)
+        if old_inputs == new_inputs and not is_unknown(new_inputs):
+            # The same inputs have the same canonical form: nothing changed. A preview's diff of an
+            # unchanged resource is given the inputs its check returned, the state's own.
+            return DiffOutcome(changes=False)
+        old = self.canonical(old_inputs)
+        new = self.canonical(new_inputs)
         changed = sorted(
-            k
-            for k in set(old) | set(new)
-            if is_unknown(new.get(k))
-            or (old.get(k) != new.get(k) and DeepDiff(old.get(k), new.get(k), ignore_order=False))
+            k for k in set(old) | set(new) if is_unknown(new.get(k)) or _differs(old.get(k), new.get(k))
         )
         in_place = self.spec.update is not None or self.spec.apply is not None
         replaces = [k for k in changed if k in self.spec.replace_on or not in_place]

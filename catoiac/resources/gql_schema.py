@@ -168,6 +168,7 @@ class InputModel:
         self._defaults: dict[tuple[str, str], Any] = {}
         self._canon_fns: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
         self._live_fns: dict[str, Callable[[Mapping[str, Any], Any], dict[str, Any]]] = {}
+        self._nested: dict[str, list[_Field]] = {}
 
     @cached_property
     def type(self) -> GraphQLInputObjectType:
@@ -435,10 +436,20 @@ class InputModel:
         """(property path, RefInput type name, {"id"|"name": ...}) of every reference in ``value``."""
         yield from self._refs(self.type, value, path)
 
+    def _object_fields(self, t: GraphQLInputObjectType) -> list[_Field]:
+        """The fields of ``t`` whose values are input objects (references included), once per type:
+        the walks below run over every rule of a policy at each check."""
+        found = self._nested.get(t.name)
+        if found is None:
+            found = self._nested[t.name] = [
+                f for f in self.fields(t) if isinstance(f.named, GraphQLInputObjectType)
+            ]
+        return found
+
     def _refs(self, t: GraphQLInputObjectType, value: Mapping[str, Any], path: str):
-        for f in self.fields(t):
+        for f in self._object_fields(t):
             v = value.get(f.key)
-            if v is None or not isinstance(f.named, GraphQLInputObjectType):
+            if v is None:
                 continue
             items = list(enumerate(v)) if f.is_list else [(None, v)]
             for i, x in items:
@@ -456,9 +467,9 @@ class InputModel:
         yield from self._objects(self.type, value, path)
 
     def _objects(self, t: GraphQLInputObjectType, value: Mapping[str, Any], path: str):
-        for f in self.fields(t):
+        for f in self._object_fields(t):
             v = value.get(f.key)
-            if v is None or not isinstance(f.named, GraphQLInputObjectType) or is_ref(f.named):
+            if v is None or is_ref(f.named):
                 continue
             for i, x in list(enumerate(v)) if f.is_list else [(None, v)]:
                 p = f"{path}.{f.key}" if path else f.key

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ from ..config import ClientConfig
 from ..errors import AuthenticationError, CatoError, WrongAccountError
 from ..readpath import AccountReader
 from ..session import Session
-from .program import FIXES, Program, collide, hashable, known_reservations, label, network
+from .program import FIXES, Program, collide, hashable, known_reservations, label, network, span
 from .spec import SUBNET, Reservation, ResourceSpec
 from .validation import is_unknown
 
@@ -155,6 +156,7 @@ class Preflight:
         self._by_key: dict[str, dict[Any, list[tuple[Any, LiveHolder]]]] = {}
         self._by_natural: dict[tuple[str, tuple[str, ...]], dict[Any, list[str]] | None] = {}
         self._by_place: dict[str, dict[Any, list[Mapping[str, Any]]]] = {}
+        self._by_span: _SpanIndex | None = None  # live address ranges (the SUBNET space)
 
     # -- credentials --------------------------------------------------------------------------
     def credentials(self) -> tuple[bool, list[Problem]]:
@@ -199,7 +201,9 @@ class Preflight:
         """The live holders of ``c``'s space that may collide with it, in the order of the space's
         list: those of the same key (a dict look-up), or every one when keys are compared otherwise."""
         holders = self._holders(c.space)
-        if c.space == SUBNET or not hashable(c.key):
+        if c.space == SUBNET:
+            return self._overlapping(holders, c.key)
+        if not hashable(c.key):
             return holders
         with self._lock:
             index = self._by_key.get(c.space)
@@ -214,6 +218,20 @@ class Preflight:
             return same
         keep = {id(h) for _k, h in same} | {id(h) for _k, h in odd}
         return [(k, h) for k, h in holders if id(h) in keep]
+
+    def _overlapping(self, holders: list[tuple[Any, LiveHolder]], key: Any) -> list[tuple[Any, LiveHolder]]:
+        """The live address ranges that may overlap ``key``, in the space's order: a range check against
+        every live range, per range checked, made a large preview's checks quadratic. Two CIDR
+        networks overlap only when one holds the other: the live ranges that start inside ``key``,
+        and those that hold its first address (one look-up per prefix length)."""
+        wanted = span(str(key))
+        if wanted is None:
+            return holders
+        with self._lock:
+            index = self._by_span
+            if index is None:
+                index = self._by_span = _SpanIndex(holders)
+        return [holders[i] for i in index.overlapping(*wanted)]
 
     def own_ids(
         self, spec: ResourceSpec, olds: Mapping[str, Any] | None, news: Mapping[str, Any]
@@ -362,6 +380,30 @@ class Preflight:
 
 
 _UNHASHABLE = object()  # the index entry of live keys a dict cannot hold
+
+
+class _SpanIndex:
+    """Positions of live address ranges by their first address, and by their (first, last) span."""
+
+    def __init__(self, holders: list[tuple[Any, LiveHolder]]) -> None:
+        self.starts: list[tuple[int, int]] = []  # (first address, position), sorted
+        self.spans: dict[tuple[int, int], list[int]] = {}
+        for i, (key, _holder) in enumerate(holders):
+            s = span(str(key))
+            if s is not None:  # a value that is no network collides with nothing
+                self.starts.append((s[0], i))
+                self.spans.setdefault(s, []).append(i)
+        self.starts.sort()
+
+    def overlapping(self, first: int, last: int) -> list[int]:
+        lo = bisect.bisect_left(self.starts, (first, -1))
+        hi = bisect.bisect_right(self.starts, (last, len(self.starts)))
+        found = {i for _start, i in self.starts[lo:hi]}
+        for bits in range(33):  # the networks holding ``first``, from 0.0.0.0/0 to the /32
+            mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+            net = first & mask
+            found.update(self.spans.get((net, net | (~mask & 0xFFFFFFFF)), ()))
+        return sorted(found)
 
 
 def _over(live, own, program, owner, inputs, spec_name, same, limit, where, what) -> list[Problem]:
