@@ -10,7 +10,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's marker for a value known only after apply
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$", re.I)
@@ -234,18 +234,27 @@ def _jsonschema() -> tuple[Any, Any]:
     return validators.extend(Draft202012Validator, {TEXT_KEYWORD: _text, REF_FORMS: _ref_forms}), formats
 
 
+T = TypeVar("T")
+
+
+def _once_per_schema(
+    cache: dict[int, tuple[Mapping[str, Any], T]], schema: Mapping[str, Any], build: Callable[[Any], T]
+) -> T:
+    """``build(schema)``, made once per schema object. Schemas are dicts, so the key is their identity;
+    the entry keeps the schema, so an id reused by another object is never mistaken for it."""
+    entry = cache.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = cache[id(schema)] = (schema, build(schema))
+    return entry[1]
+
+
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
 
 
 def _validator(schema: Mapping[str, Any]):
     """The validator of a schema, text rules added, built once per schema object."""
-    entry = _VALIDATORS.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = _VALIDATORS[id(schema)] = (
-            schema,
-            _jsonschema()[0](with_text_rules(schema), format_checker=_jsonschema()[1]),
-        )
-    return entry[1]
+    cls, formats = _jsonschema()
+    return _once_per_schema(_VALIDATORS, schema, lambda s: cls(with_text_rules(s), format_checker=formats))
 
 
 def apply_defaults(schema: Mapping[str, Any], value: Any) -> Any:
@@ -263,10 +272,7 @@ _FILLERS: dict[int, tuple[Mapping[str, Any], Callable[[Any], Any]]] = {}
 
 
 def _filler(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
-    entry = _FILLERS.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = _FILLERS[id(schema)] = (schema, _compile_filler(schema))
-    return entry[1]
+    return _once_per_schema(_FILLERS, schema, _compile_filler)
 
 
 def _maker(v: Any) -> Callable[[], Any]:
@@ -490,16 +496,16 @@ def _keyword_check(key: str, arg: Any, schema: Mapping[str, Any]) -> Check:  # n
 _CHECKS: dict[int, tuple[Mapping[str, Any], Check | None]] = {}
 
 
+def _compiled_or_none(schema: Mapping[str, Any]) -> Check | None:
+    try:
+        return _compile_check(with_text_rules(schema))
+    except _Unsupported:
+        return None
+
+
 def _fast_check(schema: Mapping[str, Any]) -> Check | None:
     """The compiled predicate of a schema (text rules added), or None if it uses another keyword."""
-    entry = _CHECKS.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        try:
-            check: Check | None = _compile_check(with_text_rules(schema))
-        except _Unsupported:
-            check = None
-        entry = _CHECKS[id(schema)] = (schema, check)
-    return entry[1]
+    return _once_per_schema(_CHECKS, schema, _compiled_or_none)
 
 
 def validate(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
