@@ -488,8 +488,7 @@ def _keyword_check(key: str, arg: Any, schema: Mapping[str, Any]) -> Check:  # n
     if key == TEXT_KEYWORD:
         return lambda v: _text_ok(arg, v)
     if key == REF_FORMS:
-        forms = [sorted(f) for f in arg]
-        return lambda v: not isinstance(v, dict) or not v or sorted(v) in forms
+        return lambda v: _ref_form_ok(arg, v)
     raise _Unsupported(key)
 
 
