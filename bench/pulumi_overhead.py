@@ -34,6 +34,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from emu_helpers import base_fixture  # noqa: E402
+from provider_policy import desired  # noqa: E402  (bench/, this script's folder, is on sys.path)
 from pulumi_helpers import PulumiWorkspace, pulumi_executable  # noqa: E402
 
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
@@ -110,16 +111,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    sites = [
-        {
-            "name": f"Site {i:02d}",
-            "native": f"10.{100 + i}.0.0/24",
-            "ranges": [
-                {"name": f"LAN {k:02d}", "subnet": f"10.{100 + i}.{k + 1}.0/24"} for k in range(args.ranges)
-            ],
-        }
-        for i in range(args.sites)
-    ]
+    sites = desired(0, 1, args.sites, args.ranges)["sites"]  # provider_policy's sites, no rules
     runs: list[tuple[float, dict[str, float], float]] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
