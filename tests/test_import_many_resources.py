@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi_cato._base import undo_pulumi_pickler_patch
+from pulumi_cato._sdk import undo_pulumi_pickler_patch
 from pulumi_cato.provider import CatoProvider
 
 MANY = 2_600

@@ -43,3 +43,30 @@ def test_registration_debug_rpcs_are_dropped_unless_asked_and_the_programs_own_d
     assert "the program's own debug line" in kept.stdout
     assert SDK_LINE in kept.stdout
     assert "beginning rpc register resource" in kept.stdout
+
+
+LATE = """
+import pulumi_cato as cato
+
+hq = cato.SocketSite("hq", name="HQ", native_range="10.40.0.0/24",
+                     location={"country_code": "US", "timezone": "America/New_York"})
+# Made in an apply, after the program's body: registered while the program waits for its outputs.
+hq.name.apply(lambda n: cato.NetworkRange("lan", site_id=hq.id, name=f"{n} LAN", subnet="10.40.1.0/24"))
+"""
+
+
+def test_a_resource_made_in_an_apply_is_registered_and_a_failing_apply_fails_the_program(
+    pulumi_workspace: PulumiWorkspace, emulator_factory
+) -> None:
+    ws = pulumi_workspace
+    ws.write_project(LATE)
+    ws.use_emulator(emulator_factory())
+    made = ws.run("preview")
+    assert "cato:NetworkRange lan create" in made.stdout and "3 to create" in made.stdout, (
+        made.stdout
+    )  # and the stack
+
+    ws.write_project(LATE + "hq.name.apply(lambda n: n / 0)\n")
+    failed = ws.run("preview", check=False)
+    assert failed.returncode != 0
+    assert "TypeError" in failed.stdout + failed.stderr, failed.stdout + failed.stderr

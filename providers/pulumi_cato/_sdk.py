@@ -1,0 +1,128 @@
+"""Mends for the Pulumi Python SDK's per-resource costs in a program, applied when pulumi_cato loads.
+
+Each mend replaces one SDK function or module attribute with an equivalent that behaves the same for
+every program, so a program that uses other providers too gets them as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import pickle
+from typing import Any
+
+import pulumi.runtime.resource as _sdk_registration
+import pulumi.runtime.rpc_manager as _sdk_rpc_manager
+import pulumi.runtime.stack as _sdk_stack
+from pulumi.runtime.settings import SETTINGS, _get_rpc_manager
+
+
+# pulumi.dynamic.serialize_provider (3.272) wraps pickle._Pickler._batch_setitems in its sorting
+# wrapper on every call and never restores it: each dynamic resource adds one more nested wrapper,
+# so serializing gets slower with every resource and, past ~900 resources in one program, fails
+# with RecursionError. Each resource puts the original back before Pulumi serializes its provider.
+def _original_batch_setitems() -> Any:
+    """pickle's own method, unwrapped if a dynamic resource was serialized before this import."""
+    method = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    while method.__qualname__ != "_Pickler._batch_setitems" and method.__closure__:
+        method = next(c.cell_contents for c in method.__closure__ if callable(c.cell_contents))
+    return method
+
+
+_BATCH_SETITEMS = _original_batch_setitems()
+
+
+def undo_pulumi_pickler_patch() -> None:
+    """Undo what the previous ``serialize_provider`` call left on ``pickle._Pickler``."""
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
+
+
+# For every resource the SDK sends four debug messages ("beginning rpc register resource",
+# "registering resource", "registration prepared", "registration successful"), each a blocking gRPC
+# call from the program's event loop to the CLI, which shows them only under `pulumi --debug`
+# (pulumi/pulumi#7292 cut the rest). At 553 resources they were ~28% of the program's CPU and ~0.8 s
+# of a no-change preview's wall. Only the `log` of those two SDK modules is replaced: the program's
+# own pulumi.log calls, and every info, warning and error, go through as before.
+# PULUMI_CATO_SDK_DEBUG=1 keeps them.
+SDK_DEBUG_ENV = "PULUMI_CATO_SDK_DEBUG"
+
+
+class _QuietDebugLog:
+    """``pulumi.log`` as an SDK module sees it, without its debug messages."""
+
+    def __init__(self, log: Any) -> None:
+        self._log = log
+
+    def debug(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._log, name)
+
+
+def quiet_registration_debug() -> None:
+    """Drop the per-resource registration debug RPCs, unless PULUMI_CATO_SDK_DEBUG keeps them."""
+    if os.environ.get(SDK_DEBUG_ENV):
+        return
+    for module in (_sdk_registration, _sdk_rpc_manager):
+        log = getattr(module, "log", None)
+        if log is not None and not isinstance(log, _QuietDebugLog):
+            module.log = _QuietDebugLog(log)  # type: ignore[attr-defined]
+
+
+quiet_registration_debug()
+
+
+# Before a program exits, the SDK waits for every output still pending (pulumi.runtime.stack
+# .wait_for_rpcs): asyncio.wait(FIRST_COMPLETED) over all of them, again after each completion. Each
+# wait adds and removes a callback on every pending output, so a program of n resources does O(n²)
+# work while the engine answers them one by one: at 553 resources (~5,500 outputs) that loop was
+# ~40% of the program's CPU and ~1.2 s of a no-change preview. _settle_outputs waits for the same
+# outputs, picks up new ones at each completion and raises a failure as soon as it completes, as
+# upstream does, with one callback per output.
+_UPSTREAM_WAIT = getattr(_sdk_stack.wait_for_rpcs, "__wrapped__", _sdk_stack.wait_for_rpcs)
+
+
+async def _settle_outputs() -> None:
+    finished: collections.deque[asyncio.Future[Any]] = collections.deque()
+    watched: set[asyncio.Future[Any]] = set()
+    wake = asyncio.Event()
+
+    def on_done(fut: asyncio.Future[Any]) -> None:
+        watched.discard(fut)
+        finished.append(fut)
+        wake.set()
+
+    while True:
+        with SETTINGS.lock:  # outputs made since the last wake-up (done ones remove themselves)
+            fresh = list(SETTINGS.outputs)
+            SETTINGS.outputs.clear()
+        for fut in fresh:
+            if fut not in watched:
+                watched.add(fut)
+                fut.add_done_callback(on_done)
+        while finished:
+            await finished.popleft()  # re-raises an output's failure, as upstream's loop does
+        if not watched:
+            with SETTINGS.lock:
+                if not SETTINGS.outputs:
+                    return
+            continue
+        wake.clear()
+        await wake.wait()
+
+
+async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+    """Upstream's wait for the RPCs in flight, then ``_settle_outputs``, until neither has more."""
+    while True:
+        await _UPSTREAM_WAIT(await_all_outstanding_tasks=False)
+        if not await_all_outstanding_tasks:
+            return
+        await _settle_outputs()
+        if not _get_rpc_manager().rpcs:
+            return
+
+
+wait_for_rpcs.__wrapped__ = _UPSTREAM_WAIT  # type: ignore[attr-defined]
+_sdk_stack.wait_for_rpcs = wait_for_rpcs
