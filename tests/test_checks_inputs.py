@@ -202,3 +202,20 @@ def test_a_group_of_more_than_50000_members_is_refused_without_listing_them():
     members = [{"type": "HOST", "id": str(i)} for i in range(50_001)]
     reason = failures("Group", {"name": "big", "members": members})["members"]
     assert reason == "has 50001 items, more than the 50000 allowed: remove some"
+
+
+def test_only_inputs_the_state_already_holds_count_as_unchanged_and_skip_the_live_checks():
+    eng = Engine(SPECS["NetworkRange"], no_session)
+    owner = {"__catoiac_owner": "p/s/NetworkRange::guest"}
+    inputs, found = eng.check({}, {**RANGE, **owner})
+    assert not found
+    state = {**inputs, "__provider": "dill…"}  # what Pulumi stores: the checked inputs, and its own key
+    again, _ = eng.check(state, {**RANGE, **owner})
+    assert eng.unchanged(state, again)
+    assert not eng.unchanged({}, inputs) and not eng.unchanged(None, inputs)  # a create
+    moved, _ = eng.check(state, {**RANGE, **owner, "subnet": "10.40.9.0/24"})
+    assert not eng.unchanged(state, moved)
+    adopting, _ = eng.check(state, {**RANGE, **owner, "__adopt_id": "5001"})  # an import_ added later
+    assert not eng.unchanged(state, adopting)
+    unknown, _ = eng.check(state, {**RANGE, **owner, "site_id": UNKNOWN})
+    assert not eng.unchanged(state, unknown)

@@ -145,6 +145,15 @@ class Engine:
                 inputs[key] = news[key]
         return inputs, failures
 
+    def unchanged(self, olds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> bool:
+        """Whether checked ``inputs`` are those the state holds (``olds``, which also carry Pulumi's own
+        private keys): an up then writes nothing for the resource, so the live account has nothing to
+        refuse, and a preview of an unchanged stack reads nothing."""
+        if not olds or is_unknown(inputs):
+            return False
+        kept = {k: v for k, v in olds.items() if not k.startswith("__") or k in PRIVATE_INPUTS}
+        return kept == dict(inputs)
+
     def check_against(
         self,
         olds: Mapping[str, Any] | None,

@@ -140,14 +140,16 @@ def configure(req: ConfigureRequest) -> None:
 
 def check(p: CatoProvider, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     """Inputs alone, then (when they are valid) against the program's other resources and the live
-    account, so a preview fails with what up would refuse; credential problems are told once."""
+    account, so a preview fails with what up would refuse; credential problems are told once. Inputs
+    the state already holds are not checked against the account: up writes nothing for them."""
     eng = engine(p)
     inputs, failures = eng.check(olds, _sentinels(news))
     found = [(f.property, f.reason) for f in failures]
     owner = news.get(OWNER_KEY)
     if owner:
         PROGRAM.judged(owner, not failures)
-    preflight, problems = _preflight(probe=not (owner and PROGRAM.has_invalid(owner)))
+    live = not failures and not eng.unchanged(olds, inputs)
+    preflight, problems = _preflight(probe=live and not (owner and PROGRAM.has_invalid(owner)))
     found += problems
     if not failures:
         try:
