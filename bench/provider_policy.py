@@ -32,7 +32,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from emu_helpers import ACCOUNT, KEY, base_fixture  # noqa: E402
-from pulumi_helpers import PulumiWorkspace  # noqa: E402
+from pulumi_helpers import PulumiWorkspace, compile_project  # noqa: E402
 
 from catoiac.emulator.control import EmulatorControl  # noqa: E402
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
@@ -91,6 +91,17 @@ def desired(rules: int, sections: int, sites: int, ranges: int) -> dict:
     return {"sites": site_list, "sections": out}
 
 
+def fixture() -> dict:
+    """The emulator's base account, with a section of someone else's above the bench's own."""
+    fx = base_fixture()
+    fx["accounts"][0]["policies"] = {
+        "internet_firewall": {
+            "sections": [{"name": "Baseline", "rules": [{"name": "Block P2P", "enabled": True}]}]
+        }
+    }
+    return fx
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rules", type=int, default=500)
@@ -104,13 +115,9 @@ def main() -> None:
         help="stop after the two previews (skip the changing up and the destroy)",
     )
     args = ap.parse_args()
+    compile_project()  # as the suite does: no process compiles the project again
 
-    fx = base_fixture()
-    fx["accounts"][0]["policies"] = {
-        "internet_firewall": {
-            "sections": [{"name": "Baseline", "rules": [{"name": "Block P2P", "enabled": True}]}]
-        }
-    }
+    fx = fixture()
     rows: list[dict] = []
     with (
         tempfile.TemporaryDirectory() as tmp,

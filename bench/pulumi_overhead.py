@@ -11,9 +11,10 @@ and of the provider (check and diff) take over. This bench runs ``pulumi preview
 CLI kills at exit without waiting for it is still counted. It prints the median per part.
 
     PATH=$(ls -d ~/.cache/catoiac/pulumi/*/bin | head -1):$PATH \\
-      .venv/bin/python bench/pulumi_overhead.py [--sites 1] [--ranges 1] [--runs 5] [--json]
+      .venv/bin/python bench/pulumi_overhead.py [--sites 1] [--ranges 1] [--rules 0] [--runs 5] [--json]
 
-``--sites 50 --ranges 10`` is the 550-resource stack of ``bench/provider_policy.py`` without its policy.
+``--sites 50 --ranges 10`` is the 550-resource stack of ``bench/provider_policy.py`` without its policy;
+add ``--rules 500`` for that bench's whole stack, with its 500-rule internet-firewall policy.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from emu_helpers import base_fixture  # noqa: E402
-from provider_policy import desired  # noqa: E402  (bench/, this script's folder, is on sys.path)
-from pulumi_helpers import PulumiWorkspace, pulumi_executable  # noqa: E402
+from provider_policy import PROGRAM as POLICY_PROGRAM  # noqa: E402  (bench/, this script's folder, is on sys.path)
+from provider_policy import desired, fixture  # noqa: E402
+from pulumi_helpers import PulumiWorkspace, compile_project, pulumi_executable  # noqa: E402
 
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
 from catoiac.emulator.server import EmulatorServer  # noqa: E402
@@ -107,19 +108,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sites", type=int, default=1)
     ap.add_argument("--ranges", type=int, default=1, help="LAN ranges per site")
+    ap.add_argument("--rules", type=int, default=0, help="rules of an internet-firewall policy (0: none)")
+    ap.add_argument("--sections", type=int, default=10)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    compile_project()  # as the suite does: no process compiles the project again
 
-    sites = desired(0, 1, args.sites, args.ranges)["sites"]  # provider_policy's sites, no rules
+    if args.rules:  # provider_policy's whole stack: the sites, and the policy whose rules name them
+        program, bench = POLICY_PROGRAM, desired(args.rules, args.sections, args.sites, args.ranges)
+    else:
+        program, bench = PROGRAM, desired(0, 1, args.sites, args.ranges)["sites"]
     runs: list[tuple[float, dict[str, float], float]] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        EmulatorServer(seed=base_fixture(), rate_limits=RateLimitConfig(enabled=False)) as emu,
+        EmulatorServer(seed=fixture(), rate_limits=RateLimitConfig(enabled=False)) as emu,
     ):
         ws = PulumiWorkspace(root=Path(tmp), project_name="bench-overhead")
         ws.env_extra["CATOIAC_RATE_LIMIT_SCALE"] = "0.001"
-        ws.write_project(PROGRAM, files={"bench.json": json.dumps(sites)})
+        ws.write_project(program, files={"bench.json": json.dumps(bench)})
         ws.use_emulator(emu)
         ws.run("up", "--yes", "--skip-preview", timeout=3600)
         cmd = [pulumi_executable(), "preview", "--expect-no-changes", "--non-interactive", "--color=never"]
@@ -130,7 +137,7 @@ def main() -> None:
                 raise SystemExit(f"pulumi preview exited {code}: the stack is not clean")
             runs.append((wall, cpu, load))
 
-    resources = args.sites * (1 + args.ranges)
+    resources = args.sites * (1 + args.ranges) + (1 if args.rules else 0)
     median = {
         "wall_s": round(statistics.median(r[0] for r in runs), 2),
         **{f"{p}_cpu_s": round(statistics.median(r[1][p] for r in runs), 2) for p in PARTS},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import compileall
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,15 @@ from graphql import GraphQLSchema, build_schema
 
 # Helper modules that tests import directly still get pytest's assertion messages.
 pytest.register_assert_rewrite("pulumi_helpers", "emu_helpers")
-REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile the project once, before the workers start: where bytecode is never written
-    (PYTHONDONTWRITEBYTECODE=1), every Python process the suite starts (each pulumi program and
-    provider, each CLI run) would otherwise compile catoiac and pulumi_cato from source again."""
+    """Compile the project once, before the workers start (``compile_project``): each CLI run, pulumi
+    program and provider the suite starts then loads bytecode instead of compiling the source."""
     if not hasattr(config, "workerinput"):  # the xdist controller, or a run without workers
-        for package in (REPO / "catoiac", REPO / "providers"):
-            compileall.compile_dir(package, quiet=1)
+        from pulumi_helpers import compile_project  # after register_assert_rewrite above
+
+        compile_project()
 
 
 # The published Cato schema lives beside the repo (shared/), never inside it.
