@@ -1,13 +1,18 @@
-"""pulumi_cato's wait for a program's pending outputs (``providers/pulumi_cato/_sdk.py``), which
-replaces the SDK's O(n²) one, against the SDK's own: same outputs waited for, same failures raised."""
+"""pulumi_cato's mends of the Pulumi SDK (``providers/pulumi_cato/_sdk.py``) against the SDK's own code:
+the wait for a program's pending outputs (linear instead of O(n²): the same outputs waited for, the
+same failures raised) and the output types of a class (worked out once, the same types)."""
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import pulumi
+import pulumi._types
 import pulumi.runtime.stack
+import pulumi_cato
 import pytest
 from pulumi.runtime.settings import SETTINGS
 from pulumi_cato import _sdk
@@ -104,3 +109,24 @@ def test_a_failed_output_is_raised_as_soon_as_it_fails_though_another_never_comp
 
 def test_with_nothing_pending_the_wait_returns_at_once():
     asyncio.run(asyncio.wait_for(_sdk.wait_for_rpcs(), timeout=10))
+
+
+def test_a_pulumi_cato_class_output_types_are_worked_out_once_and_are_the_sdks_own(monkeypatch):
+    upstream = _sdk._UPSTREAM_RESOURCE_TYPES
+    calls: list[type] = []
+    monkeypatch.setattr(_sdk, "_UPSTREAM_RESOURCE_TYPES", lambda cls: calls.append(cls) or upstream(cls))
+    monkeypatch.setattr(_sdk, "_TYPES_OF", weakref.WeakKeyDictionary())
+    assert pulumi._types.resource_types is _sdk.resource_types
+
+    first = pulumi._types.resource_types(pulumi_cato.NetworkRange)
+    assert first == upstream(pulumi_cato.NetworkRange) and first
+    first["changed"] = int  # each caller gets its own copy
+    again = pulumi._types.resource_types(pulumi_cato.NetworkRange)
+    assert "changed" not in again and calls == [pulumi_cato.NetworkRange]
+
+    class Other(pulumi.CustomResource):  # not pulumi_cato's: the SDK's own work, every time
+        out: pulumi.Output[str]
+
+    pulumi._types.resource_types(Other)
+    pulumi._types.resource_types(Other)
+    assert calls.count(Other) == 2
