@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -55,16 +56,18 @@ hq.name.apply(lambda n: cato.NetworkRange("lan", site_id=hq.id, name=f"{n} LAN",
 """
 
 
-def test_a_resource_made_in_an_apply_is_registered_and_a_failing_apply_fails_the_program(
+def test_a_resource_made_in_an_apply_is_registered_where_the_program_declared_it_and_a_failing_apply_fails(
     pulumi_workspace: PulumiWorkspace, emulator_factory
 ) -> None:
     ws = pulumi_workspace
     ws.write_project(LATE)
     ws.use_emulator(emulator_factory())
-    made = ws.run("preview")
-    assert "cato:NetworkRange lan create" in made.stdout and "3 to create" in made.stdout, (
-        made.stdout
-    )  # and the stack
+    made = ws.run("up", "--yes", "--skip-preview")
+    assert "3 created" in made.stdout, made.stdout  # the stack, the site and the range made in the apply
+    # Each resource is recorded where the program declared it, not inside pulumi_cato.
+    state = json.loads(ws.run("stack", "export").stdout)["deployment"]["resources"]
+    where = {r["urn"].rsplit("::", 1)[1]: r.get("sourcePosition", "") for r in state if "cato:" in r["type"]}
+    assert where["hq"].endswith("/__main__.py#4") and where["lan"].endswith("/__main__.py#7"), where
 
     ws.write_project(LATE + "hq.name.apply(lambda n: n / 0)\n")
     failed = ws.run("preview", check=False)

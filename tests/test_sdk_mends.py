@@ -1,6 +1,7 @@
 """pulumi_cato's mends of the Pulumi SDK (``providers/pulumi_cato/_sdk.py``) against the SDK's own code:
 the wait for a program's pending outputs (linear instead of O(n²): the same outputs waited for, the
-same failures raised) and the output types of a class (worked out once, the same types)."""
+same failures raised), the output types of a class (worked out once, the same types) and where a
+resource was declared (the SDK's frames, without reading source files)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi._types
+import pulumi.runtime.resource
 import pulumi.runtime.stack
 import pulumi_cato
 import pytest
@@ -130,3 +132,27 @@ def test_a_pulumi_cato_class_output_types_are_worked_out_once_and_are_the_sdks_o
     pulumi._types.resource_types(Other)
     pulumi._types.resource_types(Other)
     assert calls.count(Other) == 2
+
+
+def traces_from_a_three_level_constructor() -> tuple[Any, Any]:
+    class Resource:
+        def __init__(self) -> None:
+            self.traces = (_sdk.get_stack_trace(), _sdk._UPSTREAM_STACK_TRACE())
+
+    class Custom(Resource):
+        def __init__(self) -> None:
+            super().__init__()
+
+    class Concrete(Custom):
+        def __init__(self) -> None:
+            super().__init__()
+
+    return Concrete().traces
+
+
+def test_where_another_providers_resource_was_declared_is_the_sdks_own_answer():
+    ours, upstream = traces_from_a_three_level_constructor()
+    positions = [(f.pc.uri, f.pc.line) for f in ours.frames]
+    assert positions == [(f.pc.uri, f.pc.line) for f in upstream.frames]
+    assert positions[0][0].endswith("/tests/test_sdk_mends.py")  # the caller of Concrete()
+    assert pulumi.runtime.resource._get_stack_trace is _sdk.get_stack_trace

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import os
+import pathlib
 import pickle
+import sys
+import types
 import weakref
 from typing import Any
 
@@ -17,6 +21,7 @@ import pulumi._types as _sdk_types
 import pulumi.runtime.resource as _sdk_registration
 import pulumi.runtime.rpc_manager as _sdk_rpc_manager
 import pulumi.runtime.stack as _sdk_stack
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import SETTINGS, _get_rpc_manager
 
 
@@ -148,3 +153,53 @@ def resource_types(resource_cls: type) -> dict[str, type]:
 
 resource_types.__wrapped__ = _UPSTREAM_RESOURCE_TYPES  # type: ignore[attr-defined]
 _sdk_types.resource_types = resource_types
+
+
+# For every resource, the SDK records where the program declared it (pulumi.runtime.resource
+# ._get_stack_trace): traceback.extract_stack(), which reads each frame's source line from disk,
+# then every frame outside the third __init__ (Resource, CustomResource, the concrete class). A
+# pulumi_cato class has two more (dynamic Resource, CatoResource), so upstream's trace began in
+# _base.py: every resource's source position was pulumi_cato's, not the program's line. This one
+# walks the frames without reading any source, and begins at the first frame outside pulumi_cato.
+_UPSTREAM_STACK_TRACE = getattr(
+    _sdk_registration._get_stack_trace, "__wrapped__", _sdk_registration._get_stack_trace
+)
+_OWN_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+@functools.lru_cache(maxsize=1024)
+def _uri(filename: str) -> str | None:
+    try:
+        return pathlib.Path(filename).as_uri()
+    except BaseException:  # noqa: BLE001 - as upstream: a frame without a usable path has no position
+        return None
+
+
+def _position(code: types.CodeType, line: int | None) -> source_pb2.SourcePosition | None:
+    uri = _uri(code.co_filename) if code.co_filename and line is not None else None
+    return None if uri is None else source_pb2.SourcePosition(uri=uri, line=line)
+
+
+def get_stack_trace() -> source_pb2.StackTrace:
+    frame = sys._getframe(1)
+    inits = 0
+    while frame is not None:  # outwards, to the third __init__, as upstream
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:
+                break
+        frame = frame.f_back
+    if frame is None or frame.f_back is None:
+        return source_pb2.StackTrace()
+    frame = frame.f_back
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_FILES):
+        frame = frame.f_back
+    frames = []
+    while frame is not None:
+        frames.append(source_pb2.StackFrame(pc=_position(frame.f_code, frame.f_lineno)))
+        frame = frame.f_back
+    return source_pb2.StackTrace(frames=frames)
+
+
+get_stack_trace.__wrapped__ = _UPSTREAM_STACK_TRACE  # type: ignore[attr-defined]
+_sdk_registration._get_stack_trace = get_stack_trace
