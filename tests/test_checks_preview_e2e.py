@@ -185,7 +185,7 @@ def test_preview_refuses_conflicts_with_the_live_account_and_inside_the_program(
 def test_an_unchanged_stack_previews_with_no_api_call_and_a_changed_resource_is_still_checked_live(ws, ctl):
     desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")],
            ranges=[rng("lab", "Lab", "10.40.5.0/24", site="lisbon")],
-           ifw=section({"source": {"site": ["Lisbon"]}, "destination": {"application": ["Zoom"]}}))  # fmt: skip
+           ifw=section({"source": {"site": ["@name:site:lisbon"]}, "destination": {"application": ["Zoom"]}}))  # fmt: skip
     ws.run("up", "--yes", "--skip-preview")
     ctl.reset_stats()
     ws.run("preview", "--expect-no-changes")
@@ -193,7 +193,7 @@ def test_an_unchanged_stack_previews_with_no_api_call_and_a_changed_resource_is_
     # The range moves onto another site's live range: that one resource is checked against the account.
     desire(ws, sites=[site("lisbon", "Lisbon", "10.40.0.0/24")],
            ranges=[rng("lab", "Lab", "10.2.5.128/25", site="lisbon")],
-           ifw=section({"source": {"site": ["Lisbon"]}, "destination": {"application": ["Zoom"]}}))  # fmt: skip
+           ifw=section({"source": {"site": ["@name:site:lisbon"]}, "destination": {"application": ["Zoom"]}}))  # fmt: skip
     out = failed_preview(ws)
     assert "range 10.2.5.128/25 conflicts with range 'Data' (10.2.5.0/24) of site 'Paris'" in out
     assert writes(ctl) == {}

@@ -54,7 +54,8 @@ def test_pulumi_up_tells_the_user_when_cato_rate_limits_it_and_debug_logs_each_c
 
     ctl.rate_limits(storm_remaining=2)
     ws.env_extra["CATOIAC_LOG"] = "debug"
-    res = ws.run("preview", "--debug")
+    # --refresh: a preview of the unchanged stack alone calls nothing (nothing to check live).
+    res = ws.run("preview", "--refresh", "--debug")
     out = res.stdout + res.stderr
     # One line per API call: the document, Cato's operation, outcome, requests, retries and pacing.
     # (Pulumi prints each diagnostic live and again in its summary: count distinct lines.)
