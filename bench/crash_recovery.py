@@ -27,7 +27,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from crash_support import Crash, Database, count, crash, recover, workspace  # noqa: E402
 from policy_support import fixture  # noqa: E402
-from pulumi_helpers import PulumiWorkspace, compile_project  # noqa: E402
+from pulumi_helpers import PulumiWorkspace, allow_interrupts, compile_project  # noqa: E402
 
 from catoiac.emulator.control import EmulatorControl  # noqa: E402
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     compile_project()  # as the suite does: no process compiles the project again
+    allow_interrupts()  # and no pulumi command waits 5 s for each plugin to exit
     rows = []
     started = time.monotonic()
     for how in SCENARIOS:

@@ -32,7 +32,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from emu_helpers import ACCOUNT, KEY, base_fixture  # noqa: E402
-from pulumi_helpers import PulumiWorkspace, compile_project  # noqa: E402
+from pulumi_helpers import PulumiWorkspace, allow_interrupts, compile_project  # noqa: E402
 
 from catoiac.emulator.control import EmulatorControl  # noqa: E402
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
@@ -116,6 +116,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     compile_project()  # as the suite does: no process compiles the project again
+    allow_interrupts()  # and no pulumi command waits 5 s for each plugin to exit
 
     fx = fixture()
     rows: list[dict] = []

@@ -36,7 +36,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from provider_policy import PROGRAM as POLICY_PROGRAM  # noqa: E402  (bench/, this script's folder, is on sys.path)
 from provider_policy import desired, fixture  # noqa: E402
-from pulumi_helpers import PulumiWorkspace, compile_project, pulumi_executable  # noqa: E402
+from pulumi_helpers import PulumiWorkspace, allow_interrupts, compile_project, pulumi_executable  # noqa: E402
 
 from catoiac.emulator.limits import RateLimitConfig  # noqa: E402
 from catoiac.emulator.server import EmulatorServer  # noqa: E402
@@ -114,6 +114,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     compile_project()  # as the suite does: no process compiles the project again
+    allow_interrupts()  # and no pulumi command waits 5 s for each plugin to exit
 
     if args.rules:  # provider_policy's whole stack: the sites, and the policy whose rules name them
         program, bench = POLICY_PROGRAM, desired(args.rules, args.sections, args.sites, args.ranges)

@@ -13,10 +13,13 @@ pytest.register_assert_rewrite("pulumi_helpers", "emu_helpers")
 
 def pytest_configure(config: pytest.Config) -> None:
     """Compile the project once, before the workers start (``compile_project``): each CLI run, pulumi
-    program and provider the suite starts then loads bytecode instead of compiling the source."""
-    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without workers
-        from pulumi_helpers import compile_project  # after register_assert_rewrite above
+    program and provider the suite starts then loads bytecode instead of compiling the source. And let
+    the pulumi commands the suite starts stop their plugins at once however the suite was started
+    (``allow_interrupts``)."""
+    from pulumi_helpers import allow_interrupts, compile_project  # after register_assert_rewrite above
 
+    allow_interrupts()  # in the controller and in each worker, before any pulumi command
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without workers
         compile_project()
 
 

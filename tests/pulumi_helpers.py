@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -36,6 +37,15 @@ def compile_project() -> None:
     program, the provider) would otherwise compile them from source again. Quick when up to date."""
     for package in (REPO_ROOT / "catoiac", REPO_ROOT / "providers"):
         compileall.compile_dir(package, quiet=1)
+
+
+def allow_interrupts() -> None:
+    """Pulumi stops each plugin (language host, provider) with SIGINT and kills it only 5 s later. A
+    process started with SIGINT ignored (a background job of a non-interactive shell, as some CI
+    runners start jobs) hands that on to pulumi and its plugins, and every command then waits 5 s per
+    plugin. With Python's own handler here, the commands this process starts get the default action."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # main thread only: called at start-up
 
 
 PROJECT_VENV = REPO_ROOT / ".venv"
