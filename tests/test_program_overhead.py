@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,12 +26,22 @@ cato.SocketSite("hq", name="HQ", native_range="10.40.0.0/24",
 SDK_LINE = "registering resource: ty=pulumi-python:dynamic/cato:SocketSite"
 
 
+@pytest.fixture
+def on_emulator(pulumi_workspace: PulumiWorkspace, emulator_factory) -> Callable[[str], PulumiWorkspace]:
+    """The test's workspace with ``program`` as its __main__.py, its stack on a fresh emulator."""
+
+    def make(program: str) -> PulumiWorkspace:
+        pulumi_workspace.write_project(program)
+        pulumi_workspace.use_emulator(emulator_factory())
+        return pulumi_workspace
+
+    return make
+
+
 def test_registration_debug_rpcs_are_dropped_unless_asked_and_the_programs_own_debug_lines_stay(
-    pulumi_workspace: PulumiWorkspace, emulator_factory
+    on_emulator: Callable[[str], PulumiWorkspace],
 ) -> None:
-    ws = pulumi_workspace
-    ws.write_project(PROGRAM)
-    ws.use_emulator(emulator_factory())
+    ws = on_emulator(PROGRAM)
 
     quiet = ws.run("preview", "--debug")
     assert "the program's own debug line" in quiet.stdout
@@ -57,11 +68,9 @@ hq.name.apply(lambda n: cato.NetworkRange("lan", site_id=hq.id, name=f"{n} LAN",
 
 
 def test_a_resource_made_in_an_apply_is_registered_where_the_program_declared_it_and_a_failing_apply_fails(
-    pulumi_workspace: PulumiWorkspace, emulator_factory
+    on_emulator: Callable[[str], PulumiWorkspace],
 ) -> None:
-    ws = pulumi_workspace
-    ws.write_project(LATE)
-    ws.use_emulator(emulator_factory())
+    ws = on_emulator(LATE)
     made = ws.run("up", "--yes", "--skip-preview")
     assert "3 created" in made.stdout, made.stdout  # the stack, the site and the range made in the apply
     # Each resource is recorded where the program declared it, not inside pulumi_cato.
