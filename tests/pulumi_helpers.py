@@ -138,18 +138,19 @@ def run_pulumi(
     return result
 
 
+def cato_settings(account: str | None, endpoint: str | None, key: str | None) -> list[str]:
+    """``pulumi config set-all`` options for the Cato settings: the account and endpoint (plaintext)
+    unless ``account`` is None, the API key (secret) unless ``key`` is None."""
+    args = []
+    if account is not None:
+        args += ["--plaintext", f"cato:accountId={account}", "--plaintext", f"cato:endpoint={endpoint}"]
+    return [*args, "--secret", f"cato:apiKey={key}"] if key is not None else args
+
+
 def emulator_config(emu, *, account: str = ACCOUNT, key: str | None = KEY) -> list[str]:
     """The ``pulumi config set-all`` arguments that point a stack at the emulator ``emu`` (one CLI
     run instead of one per setting)."""
-    args = [
-        "config",
-        "set-all",
-        "--plaintext",
-        f"cato:accountId={account}",
-        "--plaintext",
-        f"cato:endpoint={emu.url}",
-    ]
-    return [*args, "--secret", f"cato:apiKey={key}"] if key is not None else args
+    return ["config", "set-all", *cato_settings(account, emu.url, key)]
 
 
 # -- a worker-scoped template of "stack init" + "config set-all" ------------------------------------
@@ -184,16 +185,7 @@ def _template(project: str, stack: str, account: str | None, key: str | None, pa
         (root / "project/Pulumi.yaml").write_text(yaml.safe_dump({"name": project, "runtime": "python"}))
         env = pulumi_env(root / "state", root / "home", {"PULUMI_CONFIG_PASSPHRASE": passphrase})
         run_pulumi("stack", "init", stack, cwd=root / "project", env=env)
-        args = []
-        if account is not None:
-            args += [
-                "--plaintext",
-                f"cato:accountId={account}",
-                "--plaintext",
-                f"cato:endpoint={_ENDPOINT_PLACEHOLDER}",
-            ]
-        if key is not None:
-            args += ["--secret", f"cato:apiKey={key}"]
+        args = cato_settings(account, _ENDPOINT_PLACEHOLDER, key)
         if args:
             run_pulumi("config", "set-all", *args, "--stack", stack, cwd=root / "project", env=env)
         _TEMPLATES[cache_key] = root
