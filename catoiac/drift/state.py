@@ -261,15 +261,11 @@ def load_stacks(
     if stacks or not state_files:
         cli = PulumiCli(cwd)
         names = list(stacks or [None])
-        if len(names) == 1:
-            out.append(cli.load(names[0]))
-        else:  # stacks are read at once too (at most 4, each runs 3 CLIs); the first failure in the
-            # order given is raised
-            with ThreadPoolExecutor(
-                max_workers=min(len(names), 4), thread_name_prefix="pulumi-stack"
-            ) as pool:
-                loads = [pool.submit(cli.load, s) for s in names]
-                out += [f.result() for f in loads]
+        # Stacks are read at once too (at most 4, each runs 3 CLIs); the first failure in the order
+        # given is raised.
+        with ThreadPoolExecutor(max_workers=min(len(names), 4), thread_name_prefix="pulumi-stack") as pool:
+            loads = [pool.submit(cli.load, s) for s in names]
+            out += [f.result() for f in loads]
     names = [s.name for s in out]
     if len(names) != len(set(names)):
         raise StateError(f"the same stack was given twice: {names}")
