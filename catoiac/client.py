@@ -20,7 +20,7 @@ from typing import Any
 
 import tenacity
 
-from catoiac._httpx import httpx
+from catoiac._httpx import httpx, tls_context
 from catoiac.config import DEFAULT_BASE_URL, ClientConfig, is_loopback_host
 from catoiac.documents import DocumentStore, Operation
 from catoiac.errors import (
@@ -180,9 +180,10 @@ class CatoClient:
             # Never through a proxy: HTTP_PROXY/ALL_PROXY would get the key in clear over plain http,
             # and a proxy's own loopback is not ours anyway. An explicit transport skips the
             # environment's proxies (httpx reads them only when it builds its own).
-            transport = httpx.HTTPTransport(trust_env=True)
+            transport = httpx.HTTPTransport(trust_env=True, verify=tls_context())
         self._http = httpx.Client(
             transport=transport,
+            verify=tls_context(),
             timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
             headers={
                 "x-api-key": config.api_key,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 
 import pytest
 from emu_helpers import ACCOUNT, KEY, base_fixture
 
+from catoiac._httpx import _tls_context
+from catoiac.client import CatoClient
+from catoiac.config import ClientConfig
 from catoiac.doctor import Doctor, DoctorOptions
 from catoiac.emulator.server import EmulatorServer
 
@@ -61,3 +65,30 @@ def test_trusting_the_ca_as_the_fix_says_makes_every_check_pass_over_tls(tls_emu
     report, c = endpoint_check(f"https://localhost:{emu.port}/api/v1/graphql2")
     assert c.status == "pass" and "TLS verified" in c.summary
     assert {x.status for x in report.checks} == {"pass"}
+
+
+def test_clients_load_the_ca_bundle_once_per_ca_setting_and_still_verify_with_it(tls_emulator, monkeypatch):
+    """httpx loads the whole CA bundle for each client it makes (~30 ms of CPU): a process loads it
+    once per CA setting, and a changed SSL_CERT_FILE still takes effect."""
+    emu, cert = tls_emulator
+    loads: list[str] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counted(self, cafile=None, capath=None, cadata=None):
+        loads.append(str(cafile or capath))
+        return real(self, cafile, capath, cadata)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    _tls_context.cache_clear()
+    url = f"https://localhost:{emu.port}/api/v1/graphql2"
+    for _ in range(3):
+        CatoClient(ClientConfig(api_key=KEY, account_id=ACCOUNT, base_url=url)).close()
+    assert len(loads) == 1, loads
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    for _ in range(2):
+        _, c = endpoint_check(url)
+        assert c.status == "pass" and "TLS verified" in c.summary
+    assert loads[1:] == [str(cert)]  # the new setting's one load, shared by every later client

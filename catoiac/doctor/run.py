@@ -26,9 +26,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from graphql import build_client_schema, get_introspection_query
 
+from .._httpx import httpx, tls_context
 from ..client import CatoClient, RetryPolicy
 from ..config import DEFAULT_BASE_URL, ClientConfig, is_loopback_host
 from ..documents import DocumentStore, package_sources
@@ -309,7 +309,9 @@ class Doctor:
                            "operationName": "DoctorUnauthenticated"})  # fmt: skip
         started = time.perf_counter()
         # Without the key: if the host is not Cato's, it never sees the key.
-        with httpx.Client(timeout=httpx.Timeout(self.opts.timeout), follow_redirects=False) as http:
+        with httpx.Client(
+            timeout=httpx.Timeout(self.opts.timeout), follow_redirects=False, verify=tls_context()
+        ) as http:
             self.recorder.attach(http)
             try:
                 response = http.post(url, content=body, headers={"content-type": "application/json"})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import httpx
 import yaml
+
+from catoiac._httpx import httpx, tls_context
 
 TOKEN_ENV = "CATOIAC_EMULATOR_TOKEN"
 
@@ -26,7 +27,11 @@ class EmulatorControl:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         # Straight to the emulator: an environment proxy must not see the token.
         self._http = httpx.Client(
-            base_url=base_url.split("/api/")[0], timeout=timeout, headers=headers, trust_env=False
+            base_url=base_url.split("/api/")[0],
+            timeout=timeout,
+            headers=headers,
+            trust_env=False,
+            verify=tls_context(trust_env=False),
         )
 
     def _ok(self, r: httpx.Response) -> Any:
