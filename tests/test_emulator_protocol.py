@@ -82,6 +82,25 @@ def test_invalid_documents_get_graphql_validation_errors_with_http_200(emu):
     assert "Cannot query field 'sites'" in r.json()["errors"][0]["message"]
 
 
+def test_emulators_in_one_process_parse_and_validate_each_document_once(emulator_factory, monkeypatch):
+    """A test worker starts hundreds of emulators: a document is checked once per schema, not once
+    per emulator, and an invalid one is still refused by each."""
+    from catoiac.emulator import app
+
+    checked: list[str] = []
+    real = app.validate
+    monkeypatch.setattr(app, "validate", lambda schema, doc: checked.append(doc) or real(schema, doc))
+    app._checked_document.cache_clear()
+    query = SNAPSHOT + " # parsed once"
+    first, second = (emulator_factory(rate_limits=RateLimitConfig(enabled=False)) for _ in range(2))
+    for emu in (first, second, first, second):
+        assert gql(emu.url, query, {"a": ACCOUNT}).json()["data"]["accountSnapshot"]["id"] == ACCOUNT
+    assert len(checked) == 1
+    for emu in (first, second):
+        r = gql(emu.url, "{ accountSnapshot(accountID: 1) { nope } }")
+        assert "Cannot query field 'nope'" in r.json()["errors"][0]["message"]
+
+
 def test_rate_limit_answers_http_200_with_cato_message_per_account_and_operation(emulator_factory):
     emu = emulator_factory(
         rate_limits=RateLimitConfig(window_seconds=60, limits={"default": 100, "accountSnapshot": 2})

@@ -70,6 +70,21 @@ class DocumentError(Exception):
         self.errors = errors
 
 
+# By schema, not by emulator: a process that starts many emulators (a test worker) parses and
+# validates each client's few documents once, not once per emulator. Schemas are cached objects
+# (subset_schema, variant_schema), and a parsed document is only ever read.
+@lru_cache(maxsize=1024)
+def _checked_document(schema: GraphQLSchema, source: str) -> DocumentNode:
+    try:
+        doc = parse(source)
+    except GraphQLError as e:
+        raise DocumentError([e]) from None
+    errors = validate(schema, doc)
+    if errors:
+        raise DocumentError(errors)
+    return doc
+
+
 class Emulator:
     """State (store), limits and faults of one emulator instance, plus its ASGI app."""
 
@@ -115,16 +130,8 @@ class Emulator:
         )
 
     # -- documents ----------------------------------------------------------------------------
-    @lru_cache(maxsize=512)  # noqa: B019  (one Emulator per process in practice)
     def _parse(self, source: str) -> DocumentNode:
-        try:
-            doc = parse(source)
-        except GraphQLError as e:
-            raise DocumentError([e]) from None
-        errors = validate(self.schema, doc)
-        if errors:
-            raise DocumentError(errors)
-        return doc
+        return _checked_document(self.schema, source)
 
     def operation_names(self, doc: DocumentNode, operation_name: str | None) -> tuple[str, list[str]]:
         """The operation type and the Cato operation names a document calls.
