@@ -3,10 +3,20 @@ end-to-end version over HTTP is in test_doctor.py)."""
 
 from __future__ import annotations
 
-import pytest
-from graphql import build_schema
+import copy
+import json
 
-from catoiac.doctor.schema_drift import compare, date_of, replacement_of
+import pytest
+from graphql import build_schema, introspection_from_schema
+
+from catoiac.doctor import schema_drift
+from catoiac.doctor.schema_drift import (
+    NotASchemaError,
+    compare,
+    compare_introspection,
+    date_of,
+    replacement_of,
+)
 from catoiac.documents import package_sources
 from catoiac.schema import subset_schema
 
@@ -181,3 +191,29 @@ def test_catoiacs_documents_have_no_drift_against_the_real_cato_schema_or_the_su
         assert [f for f in result.findings if f.severity != "info"] == []
         assert result.documents == len(package_sources())
         assert result.coordinates > 1000  # every type, field, argument, input field and enum value
+
+
+def test_an_answer_is_compared_once_and_a_changed_answer_is_compared_again(tmp_path, monkeypatch):
+    """The comparison (about a second of CPU) is cached by content: the same introspection answer is
+    not compared again by a later run; a changed one is, and its new finding is there."""
+    monkeypatch.setenv("CATOIAC_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+    real = schema_drift.compare
+    monkeypatch.setattr(schema_drift, "compare", lambda *a, **k: calls.append(1) or real(*a, **k))
+    answer = introspection_from_schema(subset_schema())
+    first = compare_introspection(answer)
+    assert compare_introspection(json.loads(json.dumps(answer))) == first  # as a second run reads it
+    assert len(calls) == 1 and first.operations > 200
+
+    changed = copy.deepcopy(answer)
+    query = next(t for t in changed["__schema"]["types"] if t["name"] == "Query")
+    field = next(f for f in query["fields"] if f["name"] == "accountSnapshot")
+    field.update(isDeprecated=True, deprecationReason="Use snapshot2 instead")
+    result = compare_introspection(changed)
+    assert len(calls) == 2
+    assert ("warning", "deprecated", "field", "Query.accountSnapshot") in found(result)
+    assert ("warning", "deprecated", "field", "Query.accountSnapshot") not in found(first)
+
+    with pytest.raises(NotASchemaError):
+        compare_introspection({"__schema": {"types": []}})
+    assert len(calls) == 2 and len(list(tmp_path.glob("schema-drift-*.json"))) == 2  # nothing cached

@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from graphql import build_client_schema, get_introspection_query
+from graphql import get_introspection_query
 
 from .._httpx import httpx, tls_context
 from ..client import CatoClient, RetryPolicy
@@ -43,7 +43,7 @@ from ..errors import (
 from ..ratelimit import RateLimitTable
 from ..session import _limits, stack_config_value
 from .report import ERROR, PASS, SKIPPED, WARNING, CheckResult, DoctorReport
-from .schema_drift import compare
+from .schema_drift import NotASchemaError, compare_introspection
 
 GRAPHQL_PATH = "/api/v1/graphql2"
 SECRET = "[secret]"  # how `pulumi config --json` (never asked to decrypt) shows a secret value
@@ -462,14 +462,13 @@ class Doctor:
                 # A server without deprecated arguments in introspection: its argument lists are whole.
                 data = client.execute("DoctorIntrospectionLegacy")
                 details.append("the API's introspection does not report deprecated arguments or input fields")
-            live = build_client_schema(data)
+            drift = compare_introspection(data)
         except CatoError as e:
             return CheckResult("schema", title, WARNING, f"could not introspect the live schema: {e}",
                                "Run again later; until then deprecations and removals are unchecked")  # fmt: skip
-        except (TypeError, KeyError, ValueError) as e:
+        except NotASchemaError as e:
             return CheckResult("schema", title, WARNING, f"the introspection answer is not a schema: {e}",
                                "Report this to the catoiac maintainers")  # fmt: skip
-        drift = compare(live)
         self.report.schema = drift
         errors, warnings = drift.count("error"), drift.count("warning")
         scope = (f"{drift.coordinates} schema coordinates used by {drift.operations} operations in "

@@ -19,6 +19,7 @@ already deprecated in the bundled schema (known when this catoiac was released),
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -42,8 +43,10 @@ from graphql import (
 )
 from graphql.utilities import TypeInfo, TypeInfoVisitor
 
+from .. import documents
+from ..derived_cache import cached_json, digest_of_file
 from ..documents import DEPRECATED_OK, _used_fragments, _waived, package_sources
-from ..schema import subset_schema
+from ..schema import SUBSET_PATH, subset_schema
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 _RANK = {INFO: 0, WARNING: 1, ERROR: 2}
@@ -92,6 +95,11 @@ class SchemaDrift:
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SchemaDrift:
+        findings = [SchemaFinding(**f) for f in data["findings"]]
+        return cls(findings, data["operations"], data["documents"], data["coordinates"])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,3 +336,35 @@ def compare(
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     findings = sorted(acc.findings.values(), key=lambda f: (order[f.severity], f.coordinate, f.problem))
     return SchemaDrift(findings, operations, len(parsed), len(acc.checked))
+
+
+class NotASchemaError(ValueError):
+    """An introspection answer that does not describe a valid schema."""
+
+
+def compare_introspection(introspection: Mapping[str, Any]) -> SchemaDrift:
+    """``compare`` of the schema an introspection answer describes, with the packaged documents.
+
+    About a second of CPU (a walk and a validation of each of ~200 operations), so it is kept in the
+    derived cache, keyed by everything it depends on: the answer, the documents, the bundled subset
+    and this module. The same API answering the same schema is then checked in milliseconds by each
+    later run. ``NotASchemaError`` when the answer does not describe a schema."""
+    from graphql import assert_valid_schema, build_client_schema
+
+    def build() -> dict[str, Any]:
+        try:
+            live = build_client_schema(introspection)  # type: ignore[arg-type]
+            assert_valid_schema(live)  # else validating a document raises, mid-comparison
+        except (TypeError, KeyError, ValueError) as e:
+            raise NotASchemaError(str(e)) from e
+        return compare(live, sources).to_dict()
+
+    sources = package_sources()
+    inputs = (
+        json.dumps(introspection, sort_keys=True, separators=(",", ":")),
+        *(f"{name}\n{text}" for name, text in sources.items()),
+        digest_of_file(str(SUBSET_PATH)),
+        digest_of_file(__file__),
+        digest_of_file(documents.__file__),
+    )
+    return SchemaDrift.from_dict(cached_json("schema-drift", inputs, build))
