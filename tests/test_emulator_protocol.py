@@ -83,11 +83,11 @@ def test_invalid_documents_get_graphql_validation_errors_with_http_200(emu):
 
 
 def test_emulators_in_one_process_parse_and_validate_each_document_once(emulator_factory, monkeypatch):
-    """A test worker starts hundreds of emulators: a document is checked once per schema, not once
+    """A test worker starts an emulator per test: a document is checked once per schema, not once
     per emulator, and an invalid one is still refused by each."""
     from catoiac.emulator import app
 
-    checked: list[str] = []
+    checked: list[object] = []
     real = app.validate
     monkeypatch.setattr(app, "validate", lambda schema, doc: checked.append(doc) or real(schema, doc))
     app._checked_document.cache_clear()
