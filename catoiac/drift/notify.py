@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from .._httpx import httpx, tls_context
 from ..secrets import REDACTOR
 from .render import actor, headline
 from .report import DriftReport, Finding
@@ -146,7 +145,7 @@ def post(url: str, payload: dict[str, Any], *, timeout: float = TIMEOUT) -> str 
     """POST ``payload`` as JSON; None on success, else why it failed (the URL reduced to its host)."""
     REDACTOR.add(url)  # whatever echoes it (an exception, a log) is masked
     try:
-        res = httpx.post(url, json=payload, timeout=timeout, follow_redirects=False)
+        res = httpx.post(url, json=payload, timeout=timeout, follow_redirects=False, verify=tls_context())
     except httpx.HTTPError as e:
         return f"notification to {where(url)} failed: {type(e).__name__}: {REDACTOR.scrub(str(e))}"
     if not 200 <= res.status_code < 300:
